@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what govops needs on a fresh Debian 12 machine: the Debian packages of the lab
+# (only when root and missing) and the Python venv in .venv. Idempotent and quiet when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+APT_PKGS="frr openssh-server iputils-ping nftables iproute2 procps bc curl"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=""
+  for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    echo "installing Debian packages:$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+fi
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+stamp=.venv/.govops-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[test]'
+  touch "$stamp"
+fi

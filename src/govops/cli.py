@@ -1,0 +1,54 @@
+"""The `govops` command: one sub-command group per area; this file only wires them."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from govops import __version__
+from govops.errors import GovopsError
+
+app = typer.Typer(
+    help="Infrastructure-as-code and operations automation for a provincial government estate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"govops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """govops: estate, network, cloud, lab, drills and monitoring from one estate model."""
+
+
+def _register() -> None:
+    from govops.estate.commands import app as estate_app
+
+    app.add_typer(estate_app, name="estate")
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point: expected failures print one line per problem, exit 2 or 1."""
+    from govops.console import error
+
+    try:
+        app()
+    except GovopsError as exc:
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(130)

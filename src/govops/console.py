@@ -1,0 +1,32 @@
+"""Output for the CLI: rich for people, JSON for machines; errors as one line on stderr."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class Output(str, enum.Enum):
+    """`--output` choices."""
+
+    text = "text"
+    json = "json"
+
+
+def emit_json(data: Any) -> None:
+    """Print `data` as JSON on stdout (no rich markup, no wrapping)."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str))
+    sys.stdout.write("\n")
+
+
+def error(message: str) -> None:
+    """Print an error for a person on stderr, one line per problem."""
+    for line in str(message).splitlines() or [""]:
+        err.print(f"[bold red]error:[/] {line}", markup=True, soft_wrap=True, highlight=False)

@@ -1,0 +1,1 @@
+"""govops.estate."""

@@ -1,0 +1,96 @@
+"""Plain-data summaries of an estate, for `estate validate` and `estate show`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from govops.estate.estate import Estate
+from govops.estate.ipam import POOLS, PoolPlan
+from govops.estate.views import node_views
+
+
+def pool_usage(estate: Estate) -> dict[str, dict[str, Any]]:
+    """Per pool: prefix, block length, blocks used and capacity."""
+    usage = {}
+    for name in POOLS:
+        pool = estate.ipam.pools[name]
+        plan = PoolPlan.parse(name, pool.prefix, pool.length)
+        used = len(estate.allocation.prefixes.get(name, {}))
+        usage[name] = {
+            "prefix": pool.prefix,
+            "length": pool.length,
+            "used": used,
+            "capacity": plan.usable,
+            "percent": round(100 * used / plan.usable, 3) if plan.usable else 100.0,
+        }
+    return usage
+
+
+def summary(estate: Estate) -> dict[str, Any]:
+    """Counts a person checks first: sites, clouds, tenants, nodes per level, links, pools."""
+    alloc = estate.allocation
+    return {
+        "estate": estate.directory,
+        "province": estate.province.name,
+        "sites": dict(Counter(s.role for s in estate.sites.values())),
+        "clouds": dict(Counter(c.kind for c in estate.clouds.values())),
+        "tenants": len(estate.tenants),
+        "departments": len({t.department for t in estate.tenants.values()}),
+        "nodes": estate.levels(),
+        "links": len(estate.links),
+        "pools": pool_usage(estate),
+        "lock": {
+            "path": estate.lock_path,
+            "unlocked": sum(alloc.new.values()),
+            "stale": sum(len(v) for v in alloc.stale.values()),
+        },
+    }
+
+
+def full(estate: Estate) -> dict[str, Any]:
+    """The whole validated model with every allocation, as plain data."""
+    prefix = estate.prefix
+    links = [
+        {
+            "id": link.id, "a": link.a, "b": link.b, "kind": link.kind,
+            "bandwidth_mbps": link.bandwidth_mbps, "plane": link.plane,
+            "ipv4": prefix("p2p-v4", link.id), "ipv6": prefix("p2p-v6", link.id),
+        }
+        for link in estate.links
+    ]
+    tenants = []
+    for tenant in estate.tenants.values():
+        data = tenant.model_dump()
+        objective = estate.dr_objective(tenant.dr_level)
+        data["dr_objective"] = {"rto_s": objective.rto_s, "rpo_s": objective.rpo_s,
+                                "name": objective.name}
+        for net in data["networks"]:
+            key = f"{tenant.name}/{net['name']}"
+            net["ipv4"], net["ipv6"] = prefix("tenant-v4", key), prefix("tenant-v6", key)
+        tenants.append(data)
+    counties = {
+        county: {"ipv4": prefix("lan-county-v4", county), "ipv6": prefix("lan-county-v6", county)}
+        for county in estate.allocation.prefixes.get("lan-county-v4", {})
+    }
+    return {
+        "directory": estate.directory,
+        "province": estate.province.model_dump(),
+        "network": estate.network.model_dump(),
+        "policy": {
+            "directory": estate.policy.directory,
+            "standard": estate.policy.standard,
+            "remote_dr_min_km": estate.policy.remote_dr_min_km,
+            "dr_levels": {k: v.model_dump() for k, v in estate.policy.dr_levels.items()},
+            "uplink_mbps": estate.policy.uplink_mbps,
+        },
+        "sites": [s.model_dump() for s in estate.sites.values()],
+        "clouds": [c.model_dump() for c in estate.clouds.values()],
+        "tenants": tenants,
+        "nodes": [v.to_dict() for v in node_views(estate)],
+        "links": links,
+        "counties": counties,
+        "areas": estate.allocation.areas,
+        "ipam": pool_usage(estate),
+        "allocations": estate.allocation.prefixes,
+    }

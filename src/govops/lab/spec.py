@@ -1,0 +1,151 @@
+"""The plain description of a router lab: routers, links, and where the lab keeps its state.
+
+The spec is data only; `govops.lab.routers.build` turns it into network namespaces, veth pairs,
+FRR daemons and sshd. `validate` reports every problem at once before anything is touched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from govops.lab.errors import LabError
+
+#: The only IPv4 range lab traffic may use (RFC 2544 benchmarking).
+LAB_IPV4 = ipaddress.ip_network("198.18.0.0/15")
+#: The only IPv6 range lab traffic may use (RFC 3849 documentation).
+LAB_IPV6 = ipaddress.ip_network("2001:db8::/32")
+
+IFNAME_MAX = 15
+#: Interface names the lab itself uses inside every router namespace.
+RESERVED_IFNAMES = frozenset({"lo", "mgmt0"})
+_NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class RouterSpec:
+    name: str  # namespace name == router hostname == estate node name (e.g. "town-th-1")
+    mgmt_ipv4: str  # router side of its management /31, with prefix, e.g. "198.18.32.1/31"
+    mgmt_host_ipv4: str  # host (root-namespace) side of that /31, e.g. "198.18.32.0/31"
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    a: str
+    a_ifname: str  # router name and interface name in its namespace (<=15 chars, e.g. "eth3")
+    b: str
+    b_ifname: str
+    bandwidth_mbps: int  # shape both ends with tbf/htb to this rate
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    routers: tuple[RouterSpec, ...]
+    links: tuple[LinkSpec, ...]
+    state_dir: Path  # everything the lab writes goes under here (e.g. /work/main/.lab)
+    #: Login user for sshd/vtysh; "" derives one from `state_dir` ("govlab-" + 6 hex digits),
+    #: so two labs with different state directories never share (or delete) each other's user.
+    login_user: str = ""
+
+
+def validate(spec: LabSpec) -> None:
+    """Raise `LabError` listing every problem in `spec` (names, interfaces, addresses)."""
+    problems: list[str] = []
+    names: set[str] = set()
+    seen_ips: dict[ipaddress.IPv4Address, str] = {}
+    if not spec.routers:
+        problems.append("lab has no routers: add at least one RouterSpec")
+    for r in spec.routers:
+        if not _NAME_RE.match(r.name):
+            problems.append(
+                f"router {r.name!r}: name must be lower-case letters, digits and '-' "
+                "(a valid hostname and namespace name)"
+            )
+        if r.name in names:
+            problems.append(f"router {r.name!r}: defined twice")
+        names.add(r.name)
+        router_if = _mgmt_iface(r.name, "mgmt_ipv4", r.mgmt_ipv4, problems)
+        host_if = _mgmt_iface(r.name, "mgmt_host_ipv4", r.mgmt_host_ipv4, problems)
+        if router_if is None or host_if is None:
+            continue
+        if router_if.network != host_if.network or router_if.ip == host_if.ip:
+            problems.append(
+                f"router {r.name!r}: mgmt_ipv4 {r.mgmt_ipv4} and mgmt_host_ipv4 "
+                f"{r.mgmt_host_ipv4} must be the two addresses of one /31"
+            )
+        for ip in (router_if.ip, host_if.ip):
+            if ip in seen_ips:
+                problems.append(
+                    f"router {r.name!r}: management address {ip} already used by "
+                    f"router {seen_ips[ip]!r}"
+                )
+            seen_ips[ip] = r.name
+    ends: set[tuple[str, str]] = set()
+    for i, link in enumerate(spec.links):
+        where = f"link {i} ({link.a}:{link.a_ifname} - {link.b}:{link.b_ifname})"
+        if link.a == link.b:
+            problems.append(f"{where}: both ends on the same router")
+        for router, ifname in ((link.a, link.a_ifname), (link.b, link.b_ifname)):
+            if router not in names:
+                problems.append(f"{where}: unknown router {router!r}")
+            if not _IFNAME_RE.match(ifname):
+                problems.append(
+                    f"{where}: interface name {ifname!r} must be 1-{IFNAME_MAX} characters "
+                    "of letters, digits, '_', '.', '-'"
+                )
+            if ifname in RESERVED_IFNAMES:
+                problems.append(f"{where}: interface name {ifname!r} is reserved by the lab")
+            if (router, ifname) in ends:
+                problems.append(f"{where}: interface {router}:{ifname} used by two links")
+            ends.add((router, ifname))
+        if not isinstance(link.bandwidth_mbps, int) or not 1 <= link.bandwidth_mbps <= 100_000:
+            problems.append(f"{where}: bandwidth_mbps must be an integer from 1 to 100000")
+    if spec.login_user and not _USER_RE.match(spec.login_user):
+        problems.append(
+            f"login_user {spec.login_user!r}: must be a valid user name "
+            "(lower-case letters, digits, '_', '-'; at most 31 characters)"
+        )
+    if not Path(spec.state_dir).is_absolute():
+        problems.append(f"state_dir {spec.state_dir}: must be an absolute path")
+    if problems:
+        raise LabError("invalid lab spec: " + "; ".join(problems))
+
+
+def _mgmt_iface(
+    router: str, field: str, value: str, problems: list[str]
+) -> ipaddress.IPv4Interface | None:
+    try:
+        iface = ipaddress.IPv4Interface(value)
+    except ValueError:
+        problems.append(f"router {router!r}: {field} {value!r} is not an IPv4 address/prefix")
+        return None
+    if iface.network.prefixlen != 31:
+        problems.append(f"router {router!r}: {field} {value} must be a /31")
+    if iface.ip not in LAB_IPV4:
+        problems.append(f"router {router!r}: {field} {value} must lie in {LAB_IPV4}")
+    return iface
+
+
+def spec_to_dict(spec: LabSpec) -> dict[str, Any]:
+    """JSON-ready form of `spec` (stored in the state directory as `lab.json`)."""
+    return {
+        "routers": [vars(r).copy() for r in spec.routers],
+        "links": [vars(link).copy() for link in spec.links],
+        "state_dir": str(spec.state_dir),
+        "login_user": spec.login_user,
+    }
+
+
+def spec_from_dict(data: dict[str, Any]) -> LabSpec:
+    """Inverse of `spec_to_dict`."""
+    return LabSpec(
+        routers=tuple(RouterSpec(**r) for r in data["routers"]),
+        links=tuple(LinkSpec(**link) for link in data["links"]),
+        state_dir=Path(data["state_dir"]),
+        login_user=data.get("login_user", ""),
+    )

@@ -6,8 +6,15 @@ from typing import TYPE_CHECKING
 
 from govops.estate.errors import Problem
 from govops.estate.estate import Estate
-from govops.estate.ipam import POOLS, Allocation, IpamIssue, PoolPlan, allocate_indexes, \
-    allocate_prefixes, check_pools
+from govops.estate.ipam import (
+    POOLS,
+    Allocation,
+    IpamIssue,
+    PoolPlan,
+    allocate_indexes,
+    allocate_prefixes,
+    check_pools,
+)
 from govops.estate.lockfile import LockData
 
 if TYPE_CHECKING:

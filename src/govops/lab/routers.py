@@ -436,6 +436,14 @@ def teardown(state_dir: Path) -> TeardownReport:
                 for ns, ifname in ((e["a"], e["a_ifname"]), (e["b"], e["b_ifname"])):
                     if ns in present and ifname in netns.link_names(ns):
                         veths.append(f"{ns}:{ifname}")
+        host_veths = [
+            e["ifname"]
+            for e in entries
+            if e.get("kind") == "veth"
+            and e.get("netns") is None
+            and Path("/sys/class/net", e["ifname"]).exists()
+        ]
+        veths += host_veths
         # 3. namespaces
         removed_ns = []
         for name in names:
@@ -445,16 +453,11 @@ def teardown(state_dir: Path) -> TeardownReport:
             if name in netns.list_netns():
                 notes.append(f"namespace {name} could not be deleted")
         # 4. root-namespace veths (their peers vanish with the namespaces, asynchronously)
-        for e in entries:
-            if e.get("kind") == "veth" and e.get("netns") is None:
-                hif = e["ifname"]
-                if not Path("/sys/class/net", hif).exists():
-                    continue
-                if not netns.wait_link_gone(hif, 2.0):
-                    netns.delete_link(hif)
-                veths.append(hif)
-                if not netns.wait_link_gone(hif, 2.0):
-                    notes.append(f"interface {hif} could not be deleted")
+        for hif in host_veths:
+            if not netns.wait_link_gone(hif, 2.0):
+                netns.delete_link(hif)
+            if not netns.wait_link_gone(hif, 2.0):
+                notes.append(f"interface {hif} could not be deleted")
         # 5. user
         user = None
         for e in entries:

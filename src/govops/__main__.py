@@ -1,0 +1,5 @@
+"""`python -m govops`."""
+
+from govops.cli import main
+
+main()

@@ -16,3 +16,10 @@ def repo_path(*parts: str) -> Path:
         raise BadInput(f"{path} not found: run govops from its source checkout "
                        "(pip install -e .)")
     return path
+
+
+def lab_dir() -> Path:
+    """The lab's state folder (`GOVOPS_LAB_DIR`, default `.lab` in the checkout)."""
+    import os
+
+    return Path(os.environ.get("GOVOPS_LAB_DIR", REPO_ROOT / ".lab"))

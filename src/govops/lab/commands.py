@@ -1,0 +1,99 @@
+"""`govops lab …`: bring the lab up, show it, take it down (needs root)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from govops.console import Output, emit_json, err, out
+from govops.errors import BadInput
+from govops.paths import lab_dir
+
+app = typer.Typer(help="The lab: routers in network namespaces (FRR + sshd), on this machine.",
+                  no_args_is_help=True)
+
+DEFAULT_ESTATE = Path("inventories/lab")
+
+
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        raise BadInput("the lab needs root (network namespaces, FRR, sshd): run as root")
+
+
+@app.command()
+def up(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder (FRR only)."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Build one namespace per router with blank FRR and sshd; carriers get their config."""
+    from govops.estate.loader import load_estate
+    from govops.lab import routers
+    from govops.lab.carriers import configure_carriers
+    from govops.lab.from_estate import router_spec
+
+    _need_root()
+    loaded = load_estate(estate)
+    spec = router_spec(loaded, lab_dir() / "routers")
+    say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
+    state = routers.build(spec, progress=say)
+    carriers = configure_carriers(loaded)
+    data = {
+        "state_dir": str(state.state_dir),
+        "routers": len(state.routers),
+        "healthy": sum(1 for r in state.routers if r.healthy),
+        "started": len(state.started),
+        "carriers_configured": carriers,
+        "seconds": round(state.seconds, 2),
+    }
+    if output is Output.json:
+        emit_json(data)
+    else:
+        out.print(f"lab up: {data['healthy']}/{data['routers']} routers healthy "
+                  f"({data['started']} daemons started, {data['seconds']} s); carriers "
+                  f"configured: {', '.join(carriers) or 'none'}")
+
+
+@app.command()
+def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
+    """List lab routers and whether their namespace, FRR daemons and sshd run."""
+    from rich.table import Table
+
+    from govops.lab import routers
+
+    state_dir = lab_dir() / "routers"
+    rows = routers.status(state_dir) if (state_dir / "lab.json").exists() else []
+    if output is Output.json:
+        emit_json([{"name": r.name, "namespace": r.namespace, "daemons": dict(r.daemons),
+                    "sshd": r.sshd, "mgmt_ipv4": r.mgmt_ipv4, "healthy": r.healthy}
+                   for r in rows])
+        return
+    if not rows:
+        out.print("lab is down (govops lab up brings it up)")
+        return
+    table = Table(show_edge=False)
+    for col in ("router", "management", "namespace", "FRR daemons", "sshd", "state"):
+        table.add_column(col)
+    for r in rows:
+        running = sum(1 for v in r.daemons.values() if v)
+        table.add_row(r.name, r.mgmt_ipv4, "yes" if r.namespace else "no",
+                      f"{running}/{len(r.daemons)}", "yes" if r.sshd else "no",
+                      "[green]up[/]" if r.healthy else "[red]degraded[/]")
+    out.print(table)
+
+
+@app.command()
+def down(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
+    """Remove every namespace, process and file the lab made (also after a crash)."""
+    from govops.lab import routers
+
+    _need_root()
+    report = routers.teardown(lab_dir() / "routers")
+    data = {"namespaces": len(report.namespaces), "processes": len(report.processes),
+            "veths": len(report.veths), "seconds": round(report.seconds, 2)}
+    if output is Output.json:
+        emit_json(data)
+    else:
+        out.print(f"lab down: removed {data['namespaces']} namespaces, {data['processes']} "
+                  f"processes, {data['veths']} veths ({data['seconds']} s)")

@@ -1,0 +1,105 @@
+"""Rollout journals: `rollouts/<id>.jsonl`, one JSON event per line, flushed to disk each time.
+
+The journal is what lets `net resume` finish a rollout killed half-way and `net rollback`
+restore every device it touched: each device's backup is journalled before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govops.errors import BadInput
+
+#: A device's journey ends with one of these.
+FINAL = {"unchanged", "changed", "failed", "would-change", "skipped"}
+
+
+def new_id() -> str:
+    """A sortable rollout id: UTC time plus a random suffix."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+class Journal:
+    """Append-only event log of one rollout (thread-safe)."""
+
+    def __init__(self, root: Path, rollout_id: str):
+        self.root = root
+        self.id = rollout_id
+        self.path = root / f"{rollout_id}.jsonl"
+        self.backups = root / rollout_id / "backups"
+        self._lock = threading.Lock()
+
+    def write(self, event: str, **data: Any) -> None:
+        """Append one event and fsync it."""
+        record = {"ts": round(time.time(), 3), "event": event, **data}
+        line = json.dumps(record, sort_keys=True) + "\n"
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def save_backup(self, device: str, config: str) -> Path:
+        """Store a device's running config before any change; returns its path."""
+        self.backups.mkdir(parents=True, exist_ok=True)
+        path = self.backups / f"{device}.cfg"
+        path.write_text(config, encoding="utf-8")
+        return path
+
+    def read_backup(self, device: str) -> str:
+        """The backup taken for `device`."""
+        return (self.backups / f"{device}.cfg").read_text(encoding="utf-8")
+
+
+@dataclass
+class JournalState:
+    """What a journal says happened."""
+
+    rollout_id: str
+    start: dict[str, Any]
+    final: dict[str, str] = field(default_factory=dict)
+    backed_up: list[str] = field(default_factory=list)
+    ended: bool = False
+    rolled_back: bool = False
+
+
+def open_journal(root: Path, rollout_id: str) -> tuple[Journal, JournalState]:
+    """Read an existing journal; BadInput when there is none with that id."""
+    journal = Journal(root, rollout_id)
+    if not journal.path.is_file():
+        known = sorted(p.stem for p in root.glob("*.jsonl")) if root.is_dir() else []
+        hint = f" (known: {', '.join(known[-5:])})" if known else ""
+        raise BadInput(f"no rollout {rollout_id!r} in {root}{hint}: pass an id from "
+                       "govops net push")
+    state: JournalState | None = None
+    for line in journal.path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by a kill: the events before it still count
+        event = record.get("event")
+        if event == "start":
+            state = JournalState(rollout_id, record)
+        elif state is None:
+            continue
+        elif event == "backup":
+            state.backed_up.append(record["device"])
+        elif event == "done":
+            state.final[record["device"]] = record["status"]
+        elif event == "end":
+            state.ended = True
+        elif event == "rollback-end":
+            state.rolled_back = True
+    if state is None:
+        raise BadInput(f"rollout journal {journal.path} has no start event: it is not a rollout")
+    return journal, state

@@ -1,0 +1,256 @@
+"""Staged rollout: canary, then batches, a global failure budget, verify, restore on failure.
+
+Per device: back up running → compute remediation → apply → verify (parsed state, waiting for
+convergence) → on any failure restore the backup and check it took. Devices go top-down
+(province, egress, DC, city, county, town) so each one's upstream peers are already done.
+Steps are plain functions returning a DeviceResult; the CLI watches through RolloutHooks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from govops.estate.estate import Estate
+from govops.estate.views import NodeView, node_view
+from govops.network.drivers.base import DeviceError, Driver
+from govops.network.journal import Journal
+from govops.network.verify import address_owners, expectation, wait_until_verified
+
+DEPTH = {"province": 0, "egress": 1, "dc": 1, "city": 2, "county": 3, "town": 4, "carrier": 5}
+
+DiffFn = Callable[[str, str, str], list[str]]
+DriverFactory = Callable[[NodeView], Driver]
+
+
+@dataclass
+class RolloutOptions:
+    """How a rollout proceeds."""
+
+    canary: int = 1
+    batch_size: int = 10
+    max_failures: int = 3
+    workers: int = 4
+    check: bool = False
+    verify_timeout_s: float = 90.0
+
+
+@dataclass
+class DeviceResult:
+    """How one device ended."""
+
+    device: str
+    status: str  # unchanged | changed | failed | would-change | skipped
+    changes: list[str] = field(default_factory=list)
+    error: str = ""
+    restored: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class RolloutSummary:
+    """The whole rollout."""
+
+    rollout_id: str
+    results: list[DeviceResult]
+    stopped: str = ""  # why the rollout stopped early, if it did
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[DeviceResult]:
+        """Devices that failed."""
+        return [r for r in self.results if r.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        """Devices per status."""
+        out: dict[str, int] = {}
+        for result in self.results:
+            out[result.status] = out.get(result.status, 0) + 1
+        return out
+
+
+class RolloutHooks:
+    """No-op observer; the CLI overrides what it shows. Hooks never change the rollout."""
+
+    def batch_started(self, number: int, devices: list[str], canary: bool) -> None:
+        """A batch begins."""
+
+    def device_done(self, result: DeviceResult) -> None:
+        """A device finished (any status)."""
+
+    def batch_done(self, number: int) -> None:
+        """A batch ended."""
+
+
+def order_devices(estate: Estate, names: list[str]) -> list[str]:
+    """Managed devices top-down, estate order within a level."""
+    position = {name: i for i, name in enumerate(estate.nodes)}
+    managed = [n for n in names if estate.nodes[n].managed]
+    return sorted(managed, key=lambda n: (DEPTH[estate.nodes[n].level], position[n]))
+
+
+def plan_batches(estate: Estate, devices: list[str], canary: int, batch_size: int
+                 ) -> list[tuple[list[str], bool]]:
+    """Canary batch first, then batches of at most `batch_size` that never mix levels."""
+    batches: list[tuple[list[str], bool]] = []
+    rest = list(devices)
+    if canary > 0 and rest:
+        batches.append((rest[:canary], True))
+        rest = rest[canary:]
+    current: list[str] = []
+    for name in rest:
+        level_changes = current and estate.nodes[current[-1]].level != estate.nodes[name].level
+        if len(current) >= batch_size or level_changes:
+            batches.append((current, False))
+            current = []
+        current.append(name)
+    if current:
+        batches.append((current, False))
+    return batches
+
+
+class Rollout:
+    """One rollout run (fresh or resumed) over a set of devices."""
+
+    def __init__(self, estate: Estate, intended: dict[str, str], options: RolloutOptions,
+                 journal: Journal, diff: DiffFn, connect: DriverFactory,
+                 hooks: RolloutHooks | None = None):
+        self.estate = estate
+        self.intended = intended
+        self.options = options
+        self.journal = journal
+        self.diff = diff
+        self.connect = connect
+        self.hooks = hooks or RolloutHooks()
+        self.views = {name: node_view(estate, name) for name in estate.nodes}
+        self.owners = address_owners(self.views.values())
+        self.ready: set[str] = set()
+        self.failures = 0
+        self.stop_reason = ""
+        self._lock = threading.Lock()
+
+    def run(self, devices: list[str], already_ready: set[str] | None = None) -> RolloutSummary:
+        """Push to `devices` (already ordered) batch by batch; returns every device's result."""
+        started = time.monotonic()
+        in_rollout = set(devices)
+        # devices outside this rollout are taken to be at their intended config
+        self.ready = {n for n in self.estate.nodes if n not in in_rollout} | (already_ready or set())
+        results: list[DeviceResult] = []
+        batches = plan_batches(self.estate, devices, self.options.canary, self.options.batch_size)
+        for number, (batch, canary) in enumerate(batches, start=1):
+            if self.stop_reason:
+                results += [self._skip(name) for name in batch]
+                continue
+            self.hooks.batch_started(number, batch, canary)
+            ready_now = set(self.ready)
+            workers = max(1, min(self.options.workers, len(batch)))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                batch_results = list(pool.map(lambda n: self._device(n, ready_now), batch))
+            results += batch_results
+            self.hooks.batch_done(number)
+            if canary and any(r.status == "failed" for r in batch_results):
+                self.stop_reason = self.stop_reason or "canary failed"
+        return RolloutSummary(self.journal.id, results, self.stop_reason,
+                              time.monotonic() - started)
+
+    def _skip(self, name: str) -> DeviceResult:
+        result = DeviceResult(name, "skipped", error=self.stop_reason)
+        self.journal.write("done", device=name, status="skipped", reason=self.stop_reason)
+        self.hooks.device_done(result)
+        return result
+
+    def _device(self, name: str, ready: set[str]) -> DeviceResult:
+        with self._lock:
+            if self.stop_reason:
+                return self._skip(name)
+        started = time.monotonic()
+        result = self._push(name, ready)
+        result.seconds = round(time.monotonic() - started, 3)
+        with self._lock:
+            if result.status == "failed":
+                self.failures += 1
+                if self.failures >= self.options.max_failures and not self.stop_reason:
+                    self.stop_reason = (f"failure budget spent: {self.failures} of "
+                                        f"{self.options.max_failures} devices failed")
+            elif result.status in ("changed", "unchanged"):
+                self.ready.add(name)
+        self.journal.write("done", device=name, status=result.status, error=result.error,
+                           restored=result.restored, changes=len(result.changes))
+        self.hooks.device_done(result)
+        return result
+
+    def _push(self, name: str, ready: set[str]) -> DeviceResult:
+        view = self.views[name]
+        intended = self.intended[name]
+        driver = self.connect(view)
+        try:
+            driver.open()
+        except DeviceError as exc:
+            return DeviceResult(name, "failed", error=str(exc))
+        try:
+            backup = driver.get_running()
+            path = self.journal.save_backup(name, backup)
+            self.journal.write("backup", device=name, path=str(path))
+            changes = self.diff(view.platform, backup, intended)
+            if self.options.check:
+                return DeviceResult(name, "would-change" if changes else "unchanged", changes)
+            if not changes:
+                return DeviceResult(name, "unchanged")
+            try:
+                self.journal.write("apply", device=name, changes=changes)
+                driver.apply(changes)
+                exp = expectation(self.estate, view, intended, ready, self.views, self.owners)
+                gaps = wait_until_verified(driver.get_state, exp, self.options.verify_timeout_s)
+                if gaps:
+                    raise DeviceError(name, "verification failed: " + "; ".join(gaps[:4])
+                                      + (f" (+{len(gaps) - 4} more)" if len(gaps) > 4 else ""))
+                leftover = self.diff(view.platform, driver.get_running(), intended)
+                if leftover:
+                    raise DeviceError(name, f"config still differs after push: {leftover[0]}")
+                self.journal.write("verified", device=name)
+                return DeviceResult(name, "changed", changes)
+            except DeviceError as exc:
+                restored = self._restore(driver, view.platform, backup, name)
+                return DeviceResult(name, "failed", changes, str(exc), restored)
+        except DeviceError as exc:
+            return DeviceResult(name, "failed", error=str(exc))
+        finally:
+            driver.close()
+
+    def _restore(self, driver: Driver, platform: str, backup: str, name: str) -> bool:
+        """Put the backup back and check nothing differs from it; True when that worked."""
+        try:
+            driver.apply(self.diff(platform, driver.get_running(), backup))
+            ok = not self.diff(platform, driver.get_running(), backup)
+        except DeviceError as exc:
+            self.journal.write("restore-failed", device=name, error=str(exc))
+            return False
+        self.journal.write("restored", device=name, ok=ok)
+        return ok
+
+
+def restore_devices(devices: list[str], estate: Estate, journal: Journal, diff: DiffFn,
+                    connect: DriverFactory, workers: int = 4) -> dict[str, str]:
+    """Roll back: give every device its journalled backup again. Device → 'restored' or error."""
+    def one(name: str) -> tuple[str, str]:
+        view = node_view(estate, name)
+        driver = connect(view)
+        try:
+            driver.open()
+            backup = journal.read_backup(name)
+            changes = diff(view.platform, driver.get_running(), backup)
+            driver.apply(changes)
+            left = diff(view.platform, driver.get_running(), backup)
+            status = "restored" if not left else f"still differs: {left[0]}"
+        except (DeviceError, OSError) as exc:
+            status = f"failed: {exc}"
+        finally:
+            driver.close()
+        journal.write("rollback", device=name, status=status)
+        return name, status
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices) or 1))) as pool:
+        return dict(pool.map(one, devices))

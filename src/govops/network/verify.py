@@ -1,0 +1,125 @@
+"""What must be true on a device after a push, derived from the estate, checked from parsed state.
+
+Peers count only when they are *ready* (already at their intended config, or unmanaged): a
+rollout from blank routers goes top-down, and a town cannot expect a county that is not
+configured yet. Expected BGP neighbours come from the intended config itself, so the check
+follows whatever the template peers with.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from govops.estate.estate import Estate
+from govops.estate.views import NodeView
+from govops.network.drivers.base import DeviceState
+
+_NEIGHBOR = re.compile(r"^\s*(?:peer|neighbor)\s+([0-9A-Fa-f:.]+)\s", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """Sessions and prefixes a device must show."""
+
+    device: str
+    ospf: dict[str, str] = field(default_factory=dict)  # router-id → peer name
+    ospf6: dict[str, str] = field(default_factory=dict)
+    bfd: dict[str, str] = field(default_factory=dict)  # peer address → interface
+    bgp: dict[str, str] = field(default_factory=dict)  # neighbour address → peer name
+    routes4: dict[str, str] = field(default_factory=dict)  # prefix → why
+    routes6: dict[str, str] = field(default_factory=dict)
+
+
+def _host(prefix: str) -> str:
+    return prefix.split("/")[0]
+
+
+def address_owners(views: Iterable[NodeView]) -> dict[str, str]:
+    """Every loopback and interface address → node name."""
+    owners: dict[str, str] = {}
+    for view in views:
+        for prefix in (view.loopback_ipv4, view.loopback_ipv6):
+            if prefix:
+                owners[str(ipaddress.ip_address(_host(prefix)))] = view.name
+        for iface in view.interfaces:
+            owners[str(ipaddress.ip_address(_host(iface.ipv4)))] = view.name
+            owners[str(ipaddress.ip_address(_host(iface.ipv6)))] = view.name
+    return owners
+
+
+def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
+                views: dict[str, NodeView], owners: dict[str, str]) -> Expectation:
+    """Sessions and routes `view` must show, given the set of ready peers."""
+    def is_ready(name: str) -> bool:
+        return name in ready or not estate.nodes[name].managed
+
+    exp = Expectation(device=view.name)
+    for iface in view.interfaces:
+        if iface.kind == "ebgp" or not is_ready(iface.peer):
+            continue
+        router_id = _host(views[iface.peer].loopback_ipv4)
+        exp.ospf[router_id] = iface.peer
+        exp.ospf6[router_id] = iface.peer
+        exp.bfd[iface.peer_ipv4] = iface.name
+    for address in _NEIGHBOR.findall(intended):
+        try:
+            canonical = str(ipaddress.ip_address(address))
+        except ValueError:
+            continue
+        owner = owners.get(canonical)
+        if owner and owner != view.name and is_ready(owner):
+            exp.bgp[canonical] = owner
+    exp.routes4[str(ipaddress.ip_network(view.loopback_ipv4))] = "own loopback"
+    exp.routes6[str(ipaddress.ip_network(view.loopback_ipv6))] = "own loopback"
+    for name, node in estate.nodes.items():
+        if node.level == "province" and name != view.name and is_ready(name) and exp.ospf:
+            core = views[name]
+            exp.routes4[str(ipaddress.ip_network(core.loopback_ipv4))] = f"loopback of {name}"
+            exp.routes6[str(ipaddress.ip_network(core.loopback_ipv6))] = f"loopback of {name}"
+    return exp
+
+
+def missing(exp: Expectation, state: DeviceState) -> list[str]:
+    """What `state` lacks of `exp`, one phrase each; empty when all is well."""
+    gaps = []
+    ospf_up = {n.peer for n in state.ospf if n.up}
+    ospf6_up = {n.peer for n in state.ospf6 if n.up}
+    bfd_up = {n.peer for n in state.bfd if n.up}
+    bfd_up_ifaces = {n.interface for n in state.bfd if n.up}
+    bgp_up = {str(ipaddress.ip_address(n.peer)) for n in state.bgp if n.up and _is_ip(n.peer)}
+    gaps += [f"OSPF neighbour {peer} ({rid}) not Full" for rid, peer in exp.ospf.items()
+             if rid not in ospf_up]
+    gaps += [f"OSPFv3 neighbour {peer} ({rid}) not Full" for rid, peer in exp.ospf6.items()
+             if rid not in ospf6_up]
+    gaps += [f"BFD session to {addr} on {iface} not up" for addr, iface in exp.bfd.items()
+             if addr not in bfd_up and iface not in bfd_up_ifaces]
+    gaps += [f"BGP session to {peer} ({addr}) not Established" for addr, peer in exp.bgp.items()
+             if addr not in bgp_up]
+    gaps += [f"route {p} ({why}) missing" for p, why in exp.routes4.items()
+             if p not in state.routes4]
+    gaps += [f"route {p} ({why}) missing" for p, why in exp.routes6.items()
+             if p not in state.routes6]
+    return gaps
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def wait_until_verified(read_state: Callable[[], DeviceState], exp: Expectation,
+                        timeout_s: float, interval_s: float = 1.0) -> list[str]:
+    """Poll the device until nothing is missing or `timeout_s` passes; returns what is missing."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        gaps = missing(exp, read_state())
+        if not gaps or time.monotonic() >= deadline:
+            return gaps
+        time.sleep(interval_s)

@@ -58,6 +58,7 @@ def test_show_json_has_nodes_with_loopbacks_and_clouds() -> None:
 
 
 def test_lock_then_relock_is_a_no_op(lab_copy: Path) -> None:
+    (lab_copy / "ipam.lock.yaml").unlink()
     first = run("estate", "lock", str(lab_copy), "--output", "json")
     assert first.returncode == 0 and json.loads(first.stdout)["changed"] is True
     text = (lab_copy / "ipam.lock.yaml").read_text()

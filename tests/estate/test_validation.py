@@ -175,12 +175,21 @@ def test_yaml_syntax_error_is_located(lab_copy: Path) -> None:
 
 def test_ipam_pool_overlap_names_both_pools(lab_copy: Path) -> None:
     f = lab_copy / "province.yaml"
-    line = replace(f, "isolated-v4:   {prefix: 198.18.16.0/20,", "isolated-v4:   {prefix: 198.18.0.0/20,")
+    line = replace(f, "isolated-v4:   {prefix: 198.18.16.0/21,", "isolated-v4:   {prefix: 198.18.0.0/21,")
     found = problems(lab_copy)
     assert any('overlaps pool "' in p.message and "isolated-v4" in p.message
                and "loopback-v4" in p.message for p in found), found
     assert any(Path(p.file).name == "province.yaml" and p.line in (line, line_of(
         f, "loopback-v4:")) for p in found)
+
+
+def test_shrunk_pool_names_the_lock_entries_left_outside(lab_copy: Path) -> None:
+    replace(lab_copy / "province.yaml", "lan-town-v4:   {prefix: 198.19.0.0/16,",
+            "lan-town-v4:   {prefix: 198.19.0.0/26,")
+    lock = lab_copy / "ipam.lock.yaml"
+    p = assert_problem(problems(lab_copy), lock, line_of(lock, "town-shunde-b: 198.19"),
+                       'pool "lan-town-v4" entry "town-shunde-b"', "outside the pool")
+    assert "run estate lock" in p.message
 
 
 def test_ipam_pool_outside_aggregate(lab_copy: Path) -> None:
@@ -191,7 +200,23 @@ def test_ipam_pool_outside_aggregate(lab_copy: Path) -> None:
 
 
 def test_ipam_exhaustion_names_the_pool(lab_copy: Path) -> None:
+    (lab_copy / "ipam.lock.yaml").unlink()
     f = lab_copy / "province.yaml"
     line = replace(f, "lan-town-v4:   {prefix: 198.19.0.0/16,   length: 28}",
                    "lan-town-v4:   {prefix: 198.19.0.0/26,   length: 28}")
     assert_problem(problems(lab_copy), f, line, 'pool "lan-town-v4"', "is exhausted")
+
+
+def test_host_unknown_tenant_and_mlps_range(lab_copy: Path) -> None:
+    f = lab_copy / "hosts.yaml"
+    line = replace(f, "tenants: [foshan-admin-city-portal,", "tenants: [foshan-city-portal,")
+    assert_problem(problems(lab_copy), f, line, 'unknown tenant "foshan-city-portal"',
+                   'did you mean "foshan-admin-city-portal"')
+    line = replace(f, "role: ops, mlps: 3", "role: ops, mlps: 9")
+    assert_problem(problems(lab_copy), f, line, "MLPS level 9 is out of range")
+
+
+def test_host_mlps_defaults_to_highest_tenant(lab_copy: Path) -> None:
+    estate = load_estate(lab_copy)
+    assert estate.host_mlps("app-gz-sec-1") == 2
+    assert estate.host_mlps("db-gz-main-1") == 3

@@ -21,7 +21,7 @@ def _print_summary(data: dict) -> None:
     sites = ", ".join(f"{n} {role}" for role, n in data["sites"].items())
     clouds = ", ".join(f"{n} {kind}" for kind, n in data["clouds"].items())
     out.print(f"sites: {sites}    clouds: {clouds}    tenants: {data['tenants']} "
-              f"({data['departments']} departments)")
+              f"({data['departments']} departments)    hosts: {data['hosts']}")
     levels = ", ".join(f"{level} {n}" for level, n in data["nodes"].items())
     out.print(f"nodes: {sum(data['nodes'].values())} ({levels})    links: {data['links']}")
     table = Table(title="IPAM pools", show_edge=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from govops.estate.ipam import Allocation
-from govops.estate.model import Cloud, Ipam, NetworkSettings, Node, Province, Site, Tenant
+from govops.estate.model import Cloud, Host, Ipam, NetworkSettings, Node, Province, Site, Tenant
 from govops.estate.policy import DrLevel, Policy
 
 
@@ -42,7 +42,15 @@ class Estate:
     policy: Policy
     allocation: Allocation
     lock_path: str
+    hosts: dict[str, Host] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+
+    def host_mlps(self, name: str) -> int:
+        """A host's MLPS level: its own, else the highest of the tenants it serves."""
+        host = self.hosts[name]
+        if host.mlps is not None:
+            return host.mlps
+        return max(self.tenants[t].mlps for t in host.tenants)
 
     @cached_property
     def links_by_node(self) -> dict[str, list[Link]]:

@@ -86,7 +86,8 @@ PROFILES = {
 POOLS_TEXT = """ipam:
   pools:
     loopback-v4:   {prefix: 198.18.0.0/20,   length: 32}
-    isolated-v4:   {prefix: 198.18.16.0/20,  length: 28}
+    isolated-v4:   {prefix: 198.18.16.0/21,  length: 28}
+    host-v4:       {prefix: 198.18.24.0/21,  length: 32}
     mgmt-v4:       {prefix: 198.18.32.0/19,  length: 31}
     p2p-v4:        {prefix: 198.18.64.0/18,  length: 31}
     lan-county-v4: {prefix: 198.18.128.0/18, length: 26}
@@ -95,6 +96,7 @@ POOLS_TEXT = """ipam:
     loopback-v6:   {prefix: 2001:db8::/64,      length: 128}
     mgmt-v6:       {prefix: 2001:db8:0:1::/64,  length: 127}
     p2p-v6:        {prefix: 2001:db8:0:2::/64,  length: 127}
+    host-v6:       {prefix: 2001:db8:0:3::/64,  length: 128}
     lan-county-v6: {prefix: 2001:db8:100::/40,  length: 48}
     lan-town-v6:   {prefix: 2001:db8:1000::/36, length: 56}
     isolated-v6:   {prefix: 2001:db8:e000::/36, length: 64}
@@ -165,7 +167,7 @@ def network_text(p: Profile) -> str:
             for t in range(towns[county_no]):
                 town = {"name": f"{county}-t{t + 1:02d}", "level": "town", "platform": vendor,
                         "city": city, "county": county, "uplinks": county_nodes}
-                if town_no % 20 == 19:
+                if town_no % 25 == 24:
                     town["planes"] = ["extranet", "isolated"]
                 nodes.append(_flow(town))
                 town_no += 1
@@ -242,6 +244,18 @@ def sites_text(p: Profile) -> str:
     return "# Generated: two sites, three centres.\nsites:\n" + rows
 
 
+def hosts_text(p: Profile) -> str:
+    """hosts.yaml: database, application and ops servers in each centre."""
+    rows = []
+    for site, role, _lat, _lon in p.sites:
+        kinds = ["db", "db", "app", "app", "ops"] if role != "remote-dr" else ["db", "db", "ops"]
+        for i, kind in enumerate(kinds, start=1):
+            mlps = 3 if kind in ("db", "ops") else 2
+            rows.append(f"  - {{name: {kind}-{site}-{i}, site: {site}, role: {kind}, "
+                        f"mlps: {mlps}}}\n")
+    return "# Generated: servers in the three centres.\nhosts:\n" + "".join(rows)
+
+
 def generate(profile: str, out: Path) -> dict[str, Any]:
     """Write the estate of `profile` into `out` (created; its estate files replaced), lock it."""
     from govops.estate import lockfile
@@ -258,6 +272,7 @@ def generate(profile: str, out: Path) -> dict[str, Any]:
         "clouds.yaml": clouds,
         "tenants.yaml": tenants_text(p, cloud_names),
         "network.yaml": network_text(p),
+        "hosts.yaml": hosts_text(p),
     }
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")

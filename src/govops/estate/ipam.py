@@ -27,6 +27,8 @@ POOLS: dict[str, str] = {
     "lan-town-v6": "town LANs",
     "isolated-v4": "isolated-plane LANs",
     "isolated-v6": "isolated-plane LANs",
+    "host-v4": "data-centre host management (/32)",
+    "host-v6": "data-centre host management (/128)",
     "tenant-v4": "tenant subnets",
     "tenant-v6": "tenant subnets",
 }

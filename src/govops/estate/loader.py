@@ -19,6 +19,7 @@ from govops.estate.errors import EstateError, Problem, did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.model import (
     Cloud,
+    Host,
     Ipam,
     LinkDecl,
     NetworkSettings,
@@ -41,10 +42,11 @@ LISTS: dict[str, type[BaseModel]] = {
     "tenants": Tenant,
     "nodes": Node,
     "links": LinkDecl,
+    "hosts": Host,
 }
 #: A file with a top-level `plugin:` is an Ansible inventory source for this estate.
 ANSIBLE_KEYS = {"plugin", "estate", "strict", "compose", "groups", "keyed_groups", "cache"}
-ANSIBLE_PLUGIN = "govops.estate.inventory"
+ANSIBLE_PLUGIN = "govops_estate"
 
 
 @dataclass

@@ -199,6 +199,20 @@ class Node(Strict):
     description: str = ""
 
 
+HostRole = Literal["db", "app", "ops"]
+
+
+class Host(Strict):
+    """A server in a data centre; its MLPS level defaults to the highest of its tenants'."""
+
+    name: str
+    site: str
+    role: HostRole
+    mlps: int | None = None
+    tenants: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
 class LinkDecl(Strict):
     """A link written out in the estate (peer links, eBGP to carriers)."""
 

@@ -36,6 +36,7 @@ def summary(estate: Estate) -> dict[str, Any]:
         "sites": dict(Counter(s.role for s in estate.sites.values())),
         "clouds": dict(Counter(c.kind for c in estate.clouds.values())),
         "tenants": len(estate.tenants),
+        "hosts": len(estate.hosts),
         "departments": len({t.department for t in estate.tenants.values()}),
         "nodes": estate.levels(),
         "links": len(estate.links),
@@ -88,6 +89,11 @@ def full(estate: Estate) -> dict[str, Any]:
         "clouds": [c.model_dump() for c in estate.clouds.values()],
         "tenants": tenants,
         "nodes": [v.to_dict() for v in node_views(estate)],
+        "hosts": [
+            {**h.model_dump(), "mlps": estate.host_mlps(h.name),
+             "mgmt_ipv4": prefix("host-v4", h.name), "mgmt_ipv6": prefix("host-v6", h.name)}
+            for h in estate.hosts.values()
+        ],
         "links": links,
         "counties": counties,
         "areas": estate.allocation.areas,

@@ -130,6 +130,28 @@ def check_tenants(tenants: dict[str, Located], clouds: dict[str, Located], polic
                     "capacity", quota))
 
 
+def check_hosts(hosts: dict[str, Located], sites: dict[str, Located],
+                tenants: dict[str, Located], problems: list[Problem]) -> None:
+    """Hosts stand on a known site, serve known tenants, and have an MLPS level 1–5."""
+    for located in hosts.values():
+        host = located.obj
+        label = f'host "{host.name}"'
+        if host.site not in sites:
+            problems.append(located.problem(
+                f'{label}: unknown site "{host.site}"{did_you_mean(host.site, sites)}', "site"))
+        for i, name in enumerate(host.tenants):
+            if name not in tenants:
+                problems.append(located.problem(
+                    f'{label}: unknown tenant "{name}"{did_you_mean(name, tenants)}',
+                    "tenants", i))
+        if host.mlps is not None and host.mlps not in MLPS_RANGE:
+            problems.append(located.problem(
+                f"{label}: MLPS level {host.mlps} is out of range: use 1 to 5", "mlps"))
+        if host.mlps is None and not host.tenants:
+            problems.append(located.problem(
+                f"{label}: no MLPS level: set mlps: 1-5 or list the tenants it serves"))
+
+
 def _needs(node: Node) -> list[str]:
     return {"city": ["city"], "county": ["city", "county"], "town": ["city", "county"],
             "dc": ["site"]}.get(node.level, [])
@@ -276,6 +298,7 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
     clouds = _unique(lists["clouds"], lambda o: o.name, "cloud", problems)
     tenants = _unique(lists["tenants"], lambda o: o.name, "tenant", problems)
     nodes = _unique(lists["nodes"], lambda o: o.name, "node", problems)
+    hosts = _unique(lists["hosts"], lambda o: o.name, "host", problems)
     province = collected.singletons["province"].obj
     min_km = province.remote_dr_min_km if province.remote_dr_min_km is not None else (
         policy.remote_dr_min_km)
@@ -289,6 +312,7 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
     check_clouds(clouds, sites, root, problems)
     check_tenants(tenants, clouds, policy, problems)
     check_nodes(nodes, sites, problems)
+    check_hosts(hosts, sites, tenants, problems)
     links = build_links(nodes, lists["links"], policy, overrides, problems)
     if problems:
         return None
@@ -301,6 +325,7 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
         clouds={k: v.obj for k, v in clouds.items()},
         tenants={k: v.obj for k, v in tenants.items()},
         nodes={k: v.obj for k, v in nodes.items()},
+        hosts={k: v.obj for k, v in hosts.items()},
         links=links,
         policy=policy,
         allocation=Allocation(),

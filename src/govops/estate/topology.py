@@ -43,6 +43,9 @@ def requests(estate: Estate) -> dict[str, list[str]]:
     for county in counties:
         wanted["lan-county-v4"].append(county)
         wanted["lan-county-v6"].append(county)
+    for host in estate.hosts.values():
+        wanted["host-v4"].append(host.name)
+        wanted["host-v6"].append(host.name)
     for tenant in estate.tenants.values():
         for net in tenant.networks:
             wanted["tenant-v4"].append(f"{tenant.name}/{net.name}")

@@ -98,7 +98,7 @@ def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLL
     journal.write("resume", remaining=remaining)
     intended = _intended(estate, remaining)
     rollout = Rollout(estate, intended, options, journal, _remediation(), _connector(), hooks)
-    summary = rollout.run(remaining, already_ready=done_ok)
+    summary = rollout.run(remaining, already_ready=done_ok, scope=set(start["devices"]))
     journal.write("end", stopped=summary.stopped, counts=summary.counts(), resumed=True)
     return summary
 
@@ -112,3 +112,31 @@ def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4) -> dict[s
     results = restore_devices(devices, estate, journal, _remediation(), _connector(), workers)
     journal.write("rollback-end", results=results)
     return results
+
+
+def push_one(estate_dir: Path, device: str, rollout_id: str, scope: list[str], check: bool,
+             verify_timeout_s: float, root: Path = ROLLOUTS) -> tuple[RolloutSummary, str, str]:
+    """One device of a rollout driven from outside (Ansible: one module call per host).
+
+    Devices of `scope` that the journal shows finished are ready; the others are not.
+    Returns the summary, the running config before and the intended config.
+    """
+    estate = load_estate(estate_dir)
+    if device not in estate.nodes:
+        raise BadInput(f"device {device!r} is not in estate {estate_dir}"
+                       f"{did_you_mean(device, estate.nodes)}")
+    journal = Journal(root, rollout_id)
+    if not journal.path.exists():
+        journal.write("start", estate=str(estate_dir), limit=None, devices=list(scope),
+                      options={"canary": 0, "batch_size": 1, "max_failures": 1, "workers": 1,
+                               "check": check, "verify_timeout_s": verify_timeout_s},
+                      driver="ansible")
+    _, state = open_journal(root, rollout_id)
+    ready = {d for d, s in state.final.items() if s in ("changed", "unchanged")}
+    options = RolloutOptions(canary=0, batch_size=1, max_failures=1, workers=1, check=check,
+                             verify_timeout_s=verify_timeout_s)
+    intended = _intended(estate, [device])
+    rollout = Rollout(estate, intended, options, journal, _remediation(), _connector())
+    summary = rollout.run([device], already_ready=ready, scope=set(scope) | {device})
+    before = journal.read_backup(device) if (journal.backups / f"{device}.cfg").exists() else ""
+    return summary, before, intended[device]

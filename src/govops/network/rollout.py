@@ -132,10 +132,15 @@ class Rollout:
         self.stop_reason = ""
         self._lock = threading.Lock()
 
-    def run(self, devices: list[str], already_ready: set[str] | None = None) -> RolloutSummary:
-        """Push to `devices` (already ordered) batch by batch; returns every device's result."""
+    def run(self, devices: list[str], already_ready: set[str] | None = None,
+            scope: set[str] | None = None) -> RolloutSummary:
+        """Push to `devices` (already ordered) batch by batch; returns every device's result.
+
+        `scope` is every device of the whole rollout (default `devices`): those not yet done
+        are not ready; `already_ready` are the ones an earlier run finished.
+        """
         started = time.monotonic()
-        in_rollout = set(devices)
+        in_rollout = scope or set(devices)
         # devices outside this rollout are taken to be at their intended config
         self.ready = {n for n in self.estate.nodes if n not in in_rollout} | (already_ready or set())
         results: list[DeviceResult] = []
@@ -148,7 +153,7 @@ class Rollout:
             ready_now = set(self.ready)
             workers = max(1, min(self.options.workers, len(batch)))
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                batch_results = list(pool.map(lambda n: self._device(n, ready_now), batch))
+                batch_results = list(pool.map(self._device, batch, [ready_now] * len(batch)))
             results += batch_results
             self.hooks.batch_done(number)
             if canary and any(r.status == "failed" for r in batch_results):

@@ -35,6 +35,12 @@ def _register() -> None:
     from govops.estate.commands import app as estate_app
 
     app.add_typer(estate_app, name="estate")
+    from govops.lab.commands import app as lab_app
+
+    app.add_typer(lab_app, name="lab")
+    from govops.network.commands import app as net_app
+
+    app.add_typer(net_app, name="net")
 
 
 _register()

@@ -121,10 +121,28 @@ def lab_pids(names: tuple[str, ...]) -> set[int]:
     return {pid for name in names for pid in netns.netns_pids(name)}
 
 
-def assert_nothing_left(state_dir: Path, names: tuple[str, ...], pids: set[int], user: str):
+def netns_inodes(names: tuple[str, ...]) -> set[int]:
+    return {ino for name in names if (ino := netns.netns_inode(name)) is not None}
+
+
+def processes_in(inodes: set[int]) -> list[int]:
+    """Running processes whose network namespace is one of `inodes` (named or not)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            pid = int(entry.name)
+            if procs.net_inode(pid) in inodes and procs.is_running(pid):
+                out.append(pid)
+    return out
+
+
+def assert_nothing_left(
+    state_dir: Path, names: tuple[str, ...], pids: set[int], inodes: set[int], user: str
+):
     assert not set(names) & netns.list_netns()
     still = [p for p in pids if procs.is_running(p)]
     assert not still, f"processes left: {still}"
+    assert not processes_in(inodes), "processes left in the lab's (deleted) namespaces"
     for name in names:
         hif = host_ifname(state_dir, name)
         assert netns.wait_link_gone(hif, 3.0), f"veth {hif} left"
@@ -209,8 +227,9 @@ def test_foreign_namespace_is_refused(lab: LabSpec, tmp_path: Path):
     other = LabSpec(routers=lab.routers[:1], links=(), state_dir=tmp_path / "other")
     with pytest.raises(LabError, match="gvtest-a.*not part of this lab"):
         build(other)
-    teardown(other.state_dir)
+    assert not other.state_dir.exists()  # refused before anything was made
     assert "gvtest-a" in netns.list_netns()
+    assert all(r.healthy for r in status(lab.state_dir))
 
 
 def test_host_key_checking(lab: LabSpec, tmp_path: Path):
@@ -323,13 +342,14 @@ def test_management_only_over_mgmt_veth(lab: LabSpec):
 def test_teardown_removes_everything(lab: LabSpec):
     user = default_login_user(lab.state_dir)
     pids = lab_pids(ROUTERS)
+    inodes = netns_inodes(ROUTERS)
     assert len(pids) >= len(ROUTERS) * (len(frr.DAEMONS) + 1)
     report = teardown(lab.state_dir)
     print(f"teardown: {report.seconds:.2f} s")
     assert set(report.namespaces) == set(ROUTERS)
     assert set(report.processes) >= pids
     assert report.user == user and report.files_removed
-    assert_nothing_left(lab.state_dir, ROUTERS, pids, user)
+    assert_nothing_left(lab.state_dir, ROUTERS, pids, inodes, user)
     assert teardown(lab.state_dir).namespaces == ()  # idempotent
     assert status(lab.state_dir) == []
 
@@ -338,7 +358,12 @@ CRASH_ROUTERS = ("gvcrash-a", "gvcrash-b", "gvcrash-c")
 
 
 @pytest.mark.parametrize(
-    "kill_after", ["gvcrash-a: management veth", "gvcrash-b: started"], ids=["early", "late"]
+    "kill_after",
+    [
+        "gvcrash-a: management veth",  # namespaces and veths half made
+        "login user",  # while the routers' daemons are being started
+    ],
+    ids=["early", "starting-daemons"],
 )
 def test_teardown_after_killed_build(tmp_path: Path, kill_after: str):
     state_dir = tmp_path / "lab"
@@ -375,6 +400,8 @@ def test_teardown_after_killed_build(tmp_path: Path, kill_after: str):
                   if e["kind"] == "netns"}
     assert made <= journalled
     pids = lab_pids(CRASH_ROUTERS)
-    report = teardown(state_dir)
+    inodes = netns_inodes(CRASH_ROUTERS)
+    report = teardown(state_dir)  # at once: start scripts may still be forking daemons
     assert set(report.namespaces) == made
-    assert_nothing_left(state_dir, CRASH_ROUTERS, pids, user)
+    time.sleep(0.3)  # anything still starting would show up by now
+    assert_nothing_left(state_dir, CRASH_ROUTERS, pids, inodes, user)

@@ -29,30 +29,35 @@ def up(
 ) -> None:
     """Build one namespace per router with blank FRR and sshd; carriers get their config."""
     from govops.estate.loader import load_estate
-    from govops.lab import routers
+    from govops.lab import datacentres, routers
     from govops.lab.carriers import configure_carriers
-    from govops.lab.from_estate import router_spec
+    from govops.lab.from_estate import dc_spec, router_spec
 
     _need_root()
     loaded = load_estate(estate)
     spec = router_spec(loaded, lab_dir() / "routers")
+    centres = dc_spec(loaded, lab_dir() / "dc")
     say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
     state = routers.build(spec, progress=say)
     carriers = configure_carriers(loaded)
+    dc_state = datacentres.build(centres, progress=say)
     data = {
         "state_dir": str(state.state_dir),
         "routers": len(state.routers),
         "healthy": sum(1 for r in state.routers if r.healthy),
         "started": len(state.started),
         "carriers_configured": carriers,
-        "seconds": round(state.seconds, 2),
+        "centres": [c.name for c in centres.centres],
+        "remote_delay_ms": centres.remote_delay_ms,
+        "seconds": round(state.seconds + getattr(dc_state, "seconds", 0.0), 2),
     }
     if output is Output.json:
         emit_json(data)
     else:
         out.print(f"lab up: {data['healthy']}/{data['routers']} routers healthy "
-                  f"({data['started']} daemons started, {data['seconds']} s); carriers "
-                  f"configured: {', '.join(carriers) or 'none'}")
+                  f"({data['started']} daemons started); carriers configured: "
+                  f"{', '.join(carriers) or 'none'}; centres {', '.join(data['centres'])} with "
+                  f"PostgreSQL (dc-c delayed {data['remote_delay_ms']} ms one way)")
 
 
 @app.command()
@@ -60,16 +65,22 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
     """List lab routers and whether their namespace, FRR daemons and sshd run."""
     from rich.table import Table
 
-    from govops.lab import routers
+    from govops.lab import datacentres, routers
 
     state_dir = lab_dir() / "routers"
     rows = routers.status(state_dir) if (state_dir / "lab.json").exists() else []
+    dc = datacentres.status(lab_dir() / "dc") if (lab_dir() / "dc").exists() else None
+    centres = [{"name": c.name, "site": c.site, "role": c.role, "current_role": c.current_role,
+                "running": c.running, "cut": c.cut, "streaming": c.streaming,
+                "sync_state": c.sync_state, "lag_bytes": c.lag_bytes}
+               for c in (dc.centres if dc and dc.built else ())]
     if output is Output.json:
-        emit_json([{"name": r.name, "namespace": r.namespace, "daemons": dict(r.daemons),
-                    "sshd": r.sshd, "mgmt_ipv4": r.mgmt_ipv4, "healthy": r.healthy}
-                   for r in rows])
+        emit_json({"routers": [{"name": r.name, "namespace": r.namespace,
+                                "daemons": dict(r.daemons), "sshd": r.sshd,
+                                "mgmt_ipv4": r.mgmt_ipv4, "healthy": r.healthy} for r in rows],
+                   "centres": centres})
         return
-    if not rows:
+    if not rows and not centres:
         out.print("lab is down (govops lab up brings it up)")
         return
     table = Table(show_edge=False)
@@ -81,14 +92,25 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                       f"{running}/{len(r.daemons)}", "yes" if r.sshd else "no",
                       "[green]up[/]" if r.healthy else "[red]degraded[/]")
     out.print(table)
+    if centres:
+        dc_table = Table(show_edge=False)
+        for col in ("centre", "site", "role", "now", "PostgreSQL", "replication", "lag bytes"):
+            dc_table.add_column(col)
+        for c in centres:
+            dc_table.add_row(c["name"], c["site"], c["role"], c["current_role"],
+                             "running" if c["running"] else "[red]down[/]",
+                             (c["sync_state"] or ("streaming" if c["streaming"] else "-")),
+                             str(c["lag_bytes"] if c["lag_bytes"] is not None else "-"))
+        out.print(dc_table)
 
 
 @app.command()
 def down(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
     """Remove every namespace, process and file the lab made (also after a crash)."""
-    from govops.lab import routers
+    from govops.lab import datacentres, routers
 
     _need_root()
+    datacentres.teardown(lab_dir() / "dc")
     report = routers.teardown(lab_dir() / "routers")
     data = {"namespaces": len(report.namespaces), "processes": len(report.processes),
             "veths": len(report.veths), "seconds": round(report.seconds, 2)}

@@ -323,12 +323,38 @@ def remove_netns(name: str, wait: float = 5.0) -> list[int]:
     return left
 
 
-def remove_root_link() -> None:
+def bridge_ports() -> list[str]:
+    """Names of the centre ports on the interconnect bridge (the centres' namespaces)."""
+    if CORE_NETNS not in netns_list():
+        return []
+    proc = run(["ip", "-n", CORE_NETNS, "-o", "link", "show", "master", BRIDGE], check=False)
+    names = re.findall(r"^\d+:\s+([^:@\s]+)", proc.stdout, re.M)
+    return [n for n in names if n != ROOT_PORT and n.startswith("dc-")]
+
+
+def remove_root_link() -> bool:
+    """Delete the root namespace's lab link; True when there was one."""
     if ROOT_LINK in _links(None):
         run(["ip", "link", "delete", ROOT_LINK], check=False)
+        return True
+    return False
 
 
-def remove_guard_route(prefix: str) -> None:
+def guard_routes() -> set[str]:
+    """Prefixes of the lab's guard routes (unreachable, metric 4242) in the root namespace."""
+    found = set()
+    for family in ("-4", "-6"):
+        out = run(["ip", family, "route", "show", "type", "unreachable"], check=False).stdout
+        for line in out.splitlines():
+            fields = line.split()
+            if f"metric {GUARD_METRIC}" in line and len(fields) > 1:
+                found.add(fields[1])
+    return found
+
+
+def remove_guard_route(prefix: str) -> bool:
+    """Delete one guard route; True when it was there."""
     family = "-6" if ":" in prefix else "-4"
-    run(["ip", family, "route", "delete", "unreachable", prefix, "metric", str(GUARD_METRIC)],
-        check=False)
+    proc = run(["ip", family, "route", "delete", "unreachable", prefix, "metric",
+                str(GUARD_METRIC)], check=False)
+    return proc.returncode == 0

@@ -62,12 +62,13 @@ def open_tap(netns: str | None, name: str) -> int:
         os.close(home)
 
 
-def forward(fd_a: int, fd_b: int, delay_s: float, stop: list[bool]) -> None:
-    """Copy frames both ways between two TAP fds, each delayed by ``delay_s``."""
+def forward(fd_a: int, fd_b: int, delay_s: float) -> None:
+    """Copy frames both ways between two TAP fds, each delayed by ``delay_s``; runs until a
+    signal ends the process."""
     pending: dict[int, deque[tuple[float, bytes]]] = {fd_a: deque(), fd_b: deque()}
     peer = {fd_a: fd_b, fd_b: fd_a}
     fds = [fd_a, fd_b]
-    while not stop[0]:
+    while True:
         now = time.monotonic()
         due = None
         for out, queue in pending.items():
@@ -117,8 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.tap:
         netns, _, dev = spec.rpartition(":")
         fds.append(open_tap(netns or None, dev))
-    stop = [False]
-
     def _stop(_signum: int, _frame: object) -> None:
         raise SystemExit(0)
 
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     print(f"forwarding {args.tap[0]} <-> {args.tap[1]} with {args.delay_ms} ms one-way delay",
           file=sys.stderr, flush=True)
-    forward(fds[0], fds[1], args.delay_ms / 1000.0, stop)
+    forward(fds[0], fds[1], args.delay_ms / 1000.0)
     return 0
 
 

@@ -61,6 +61,22 @@ def lab_process(pidfile: Path, comm: str, netns_ino: int | None) -> int | None:
     return pid if net_inode(pid) == netns_ino else None
 
 
+def stray_lab_process(pidfile: Path, comm: str, netns_ino: int | None) -> int | None:
+    """PID from `pidfile` if that process runs and is called `comm` but lives outside the
+    namespace `netns_ino` and outside our own network namespace (its namespace was deleted
+    behind the lab's back): a leftover to end before starting a new one."""
+    pid = read_pid(pidfile)
+    if pid is None:
+        return None
+    st = _stat(pid)
+    if st is None or st[1] in ("Z", "X") or st[0] != comm:
+        return None
+    ino = net_inode(pid)
+    if ino is None or ino == netns_ino or ino == net_inode(os.getpid()):
+        return None
+    return pid
+
+
 def terminate(pids: Iterable[int], grace: float = 1.0) -> list[int]:
     """SIGTERM each PID, wait up to `grace` seconds, SIGKILL the rest. Returns the PIDs that
     were signalled. Only ever addresses the given PIDs."""

@@ -25,19 +25,22 @@ build that died half-way. Example::
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from govops.lab import frr, netns, procs, sshd
 from govops.lab.errors import LabError
-from govops.lab.spec import LabSpec, RouterSpec, spec_from_dict, spec_to_dict, validate
+from govops.lab.spec import LabSpec, LinkSpec, RouterSpec, spec_from_dict, spec_to_dict, validate
 from govops.lab.state import (
     Journal,
     Layout,
@@ -74,6 +77,8 @@ ROUTER_SYSCTLS: dict[str, int] = {
     "net.ipv6.conf.mgmt0.disable_ipv6": 1,
 }
 SSHD_START_TIMEOUT = 10.0
+#: Routers whose daemons are started at the same time.
+START_PARALLELISM = 3
 
 
 @dataclass(frozen=True)
@@ -131,33 +136,43 @@ def build(spec: LabSpec, progress: Progress | None = None) -> LabState:
     or sshd is started again in its router's mount namespace; saved router configs are kept.
     Raises `LabError` when not root, when FRR or sshd are missing, when a namespace, veth or
     user of the same name exists but was not made by this lab, or when `state_dir` holds a
-    different lab.
+    different lab. `progress` receives one line per step (one call at a time, possibly from a
+    worker thread). A relative `state_dir` is resolved against the working directory.
     """
     t0 = time.monotonic()
-    say = progress or (lambda _msg: None)
+    say = _serialised(progress)
     validate(spec)
     check_environment()
-    state_dir = Path(spec.state_dir)
+    state_dir = Path(spec.state_dir).resolve()
+    spec = dataclasses.replace(spec, state_dir=state_dir)
     layout = Layout(state_dir)
     if state_dir.exists() and any(state_dir.iterdir()) and not layout.is_lab():
         raise LabError(
             f"state_dir {state_dir} is not empty and holds no lab: choose an empty directory"
         )
+    fresh = not layout.is_lab()
     state_dir.mkdir(parents=True, exist_ok=True)
     user = spec.login_user or default_login_user(state_dir)
     started: list[str] = []
     with locked(layout):
-        _record_spec(layout, spec, user)
         journal = Journal(layout.journal)
-        _check_ownership(spec, journal, user)
+        try:
+            _check_ownership(spec, journal, user)
+            _record_spec(layout, spec, user)
+        except LabError:
+            if fresh:  # nothing made yet: leave no trace
+                shutil.rmtree(state_dir, ignore_errors=True)
+            raise
         root_links = netns.link_names(None)
         for r in spec.routers:
             _build_namespace(layout, journal, r, root_links, say)
         for link in spec.links:
             _build_link(journal, link, say)
         _build_user(layout, journal, user, say)
-        for r in spec.routers:
-            started += _start_router(layout, r, user, say)
+        # routers start independently; a few at a time keeps both cores busy
+        with ThreadPoolExecutor(max_workers=START_PARALLELISM) as pool:
+            for names in pool.map(lambda r: _start_router(layout, r, user, say), spec.routers):
+                started += names
         _wait_sshd(layout, spec.routers)
         sshd.write_known_hosts(
             layout.known_hosts,
@@ -184,6 +199,17 @@ def build(spec: LabSpec, progress: Progress | None = None) -> LabState:
         started=tuple(started),
         seconds=seconds,
     )
+
+
+def _serialised(progress: Progress | None) -> Progress:
+    lock = threading.Lock()
+
+    def say(message: str) -> None:
+        if progress is not None:
+            with lock:
+                progress(message)
+
+    return say
 
 
 def check_environment() -> None:
@@ -265,7 +291,7 @@ def _build_namespace(
     netns.ip_batch([f"address replace {r.mgmt_host_ipv4} dev {hif}", f"link set dev {hif} up"])
 
 
-def _build_link(journal: Journal, link: Any, say: Progress) -> None:
+def _build_link(journal: Journal, link: LinkSpec, say: Progress) -> None:
     have_a = link.a_ifname in netns.link_names(link.a)
     have_b = link.b_ifname in netns.link_names(link.b)
     if not (have_a and have_b):
@@ -323,6 +349,11 @@ def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress) -> li
     missing = [d for d in frr.DAEMONS if running[d] is None]
     if not missing and sshd_pid is not None:
         return []
+    # the namespace was deleted and re-made behind our back: end the old router's processes
+    strays = [procs.stray_lab_process(frr.pidfile(rdir, d), d, ino) for d in missing]
+    if sshd_pid is None:
+        strays.append(procs.stray_lab_process(sshd.pidfile(rdir), "sshd", ino))
+    procs.terminate([p for p in strays if p])
     anchors = [p for p in (*running.values(), sshd_pid) if p and not procs.same_mount_ns(p)]
     for d in missing:  # stale files would fool the readiness wait
         for suffix in (".pid", ".vty"):
@@ -368,7 +399,7 @@ def _wait_sshd(layout: Layout, routers: tuple[RouterSpec, ...]) -> None:
 
 def status(state_dir: Path) -> list[RouterStatus]:
     """What runs for each router of the lab in `state_dir` (empty when there is no lab)."""
-    layout = Layout(Path(state_dir))
+    layout = Layout(Path(state_dir).resolve())
     if not layout.lab_json.exists():
         return []
     spec = _load_spec(layout)
@@ -404,7 +435,7 @@ def teardown(state_dir: Path) -> TeardownReport:
     files) and ended by PID. Raises `LabError` if `state_dir` exists but is not a lab's.
     """
     t0 = time.monotonic()
-    state_dir = Path(state_dir)
+    state_dir = Path(state_dir).resolve()
     layout = Layout(state_dir)
     if not state_dir.exists():
         return TeardownReport(state_dir=state_dir)
@@ -422,13 +453,18 @@ def teardown(state_dir: Path) -> TeardownReport:
         entries = Journal(layout.journal).entries()
         names = [e["name"] for e in entries if e.get("kind") == "netns"]
         present = netns.list_netns()
-        # 1. processes, by PID
-        pids: set[int] = set()
-        for name in names:
-            if name in present:
-                pids.update(netns.netns_pids(name))
-        pids.update(_pidfile_processes(layout))
-        killed = procs.terminate(pids)
+        # 1. processes, by PID; again while new ones show up (a build killed while its start
+        #    scripts ran leaves them running on, and they may still be forking daemons)
+        killed: list[int] = []
+        for _round in range(5):
+            pids = {p for name in names if name in present for p in netns.netns_pids(name)}
+            pids.update(_pidfile_processes(layout))
+            pids = {p for p in pids if procs.is_running(p)}
+            if not pids:
+                break
+            killed += procs.terminate(pids)
+        else:
+            notes.append("some processes in the lab's namespaces kept reappearing")
         # 2. link ends (noted before their namespaces take them along)
         veths: list[str] = []
         for e in entries:
@@ -468,7 +504,7 @@ def teardown(state_dir: Path) -> TeardownReport:
     return TeardownReport(
         state_dir=state_dir,
         namespaces=tuple(removed_ns),
-        processes=tuple(killed),
+        processes=tuple(sorted(set(killed))),
         veths=tuple(veths),
         user=user,
         files_removed=not state_dir.exists(),
@@ -513,7 +549,7 @@ def netmiko_params(state_dir: Path, router_name: str) -> dict[str, Any]:
     `alt_key_file`, `ssh_strict=True` → paramiko's `RejectPolicy`): an unknown or changed
     key fails the connection. The user's own known_hosts, keys and agent are not used.
     """
-    layout = Layout(Path(state_dir))
+    layout = Layout(Path(state_dir).resolve())
     if not layout.lab_json.exists():
         raise LabError(f"no lab in {state_dir}: run build() first")
     spec = _load_spec(layout)

@@ -110,8 +110,6 @@ def validate(spec: LabSpec) -> None:
             f"login_user {spec.login_user!r}: must be a valid user name "
             "(lower-case letters, digits, '_', '-'; at most 31 characters)"
         )
-    if not Path(spec.state_dir).is_absolute():
-        problems.append(f"state_dir {spec.state_dir}: must be an absolute path")
     if problems:
         raise LabError("invalid lab spec: " + "; ".join(problems))
 

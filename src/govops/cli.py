@@ -41,6 +41,20 @@ def _register() -> None:
     from govops.network.commands import app as net_app
 
     app.add_typer(net_app, name="net")
+    from govops.drills.commands import app as drill_app
+
+    app.add_typer(drill_app, name="drill")
+    from govops.audit.commands import app as audit_app
+
+    app.add_typer(audit_app, name="audit")
+    from govops.monitoring.commands import exporter, monitoring_app, ops_app
+
+    app.command("exporter")(exporter)
+    app.add_typer(monitoring_app, name="monitoring")
+    app.add_typer(ops_app, name="ops")
+    from govops.hosts.commands import app as hosts_app
+
+    app.add_typer(hosts_app, name="hosts")
 
 
 _register()

@@ -4,6 +4,12 @@ Groups: ``extranet`` (managed network devices, top-down: province, egress, DC, c
 town), ``level_<level>``, ``city_<city>``, ``county_<county>``, ``platform_<platform>``,
 ``plane_<plane>``, ``site_<site>``. Host vars: the node's view (``govops_*``: loopbacks,
 management address, interfaces, area), ``ansible_host`` = management address.
+
+Data-centre hosts (``hosts:`` of the estate) are in ``hosts``, ``site_<site>``, ``role_<role>``
+and ``mlps_<level>``, with ``govops_mlps``, ``govops_role``, ``govops_site``, the estate's NTP
+and syslog servers and ``ansible_host`` = the host's management IPv4 (``GOVOPS_HOST_ADDRESSES``,
+``NAME=IP,...``, points hosts elsewhere, e.g. at test hosts). ``site_<site>`` holds both the
+site's network nodes and its hosts: intersect with ``hosts`` or ``extranet`` when targeting.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ class InventoryModule(BaseInventoryPlugin):
             from govops.errors import GovopsError
             from govops.estate.loader import load_estate
             from govops.estate.views import node_view
+            from govops.hosts.inventory import env_addresses, host_groups, host_vars
             from govops.network.rollout import order_devices
         except ImportError as exc:
             raise AnsibleParserError(f"govops is not importable ({exc}): run ansible-playbook "
@@ -81,3 +88,19 @@ class InventoryModule(BaseInventoryPlugin):
             self.inventory.set_variable(name, "govops_estate", estate_dir)
             for key, value in data.items():
                 self.inventory.set_variable(name, f"govops_{key}", value)
+        self._add_hosts(estate, env_addresses, host_groups, host_vars, GovopsError)
+
+    def _add_hosts(self, estate, env_addresses, host_groups, host_vars, error_type) -> None:
+        """The data-centre hosts: group ``hosts`` plus site, role and MLPS-level groups."""
+        self.inventory.add_group("hosts")
+        try:
+            overrides = env_addresses()
+            for name in estate.hosts:
+                self.inventory.add_host(name)
+                for group in host_groups(estate, name):
+                    self.inventory.add_group(_group(group))
+                    self.inventory.add_host(name, group=_group(group))
+                for key, value in host_vars(estate, name, overrides).items():
+                    self.inventory.set_variable(name, key, value)
+        except error_type as exc:
+            raise AnsibleParserError(f"estate {estate.directory}: {exc}") from exc

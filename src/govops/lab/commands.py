@@ -119,3 +119,38 @@ def down(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
     else:
         out.print(f"lab down: removed {data['namespaces']} namespaces, {data['processes']} "
                   f"processes, {data['veths']} veths ({data['seconds']} s)")
+
+
+@app.command()
+def reach(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
+    output: Output = typer.Option(Output.text, "--output", "-o"),
+) -> None:
+    """Ping both province cores from every town, IPv6 and IPv4; exit 1 if any fails."""
+    from govops.errors import CheckFailed
+    from govops.estate.loader import load_estate
+    from govops.lab.reach import town_to_core
+
+    _need_root()
+    probes = town_to_core(load_estate(estate))
+    failed = [p for p in probes if not p.ok]
+    if output is Output.json:
+        emit_json([p.__dict__ for p in probes])
+    else:
+        from rich.table import Table
+
+        table = Table(title="towns → province cores (loopback to loopback)", show_edge=False)
+        table.add_column("town")
+        targets = sorted({(p.target, p.family) for p in probes}, key=lambda t: (t[0], -t[1]))
+        for target, family in targets:
+            table.add_column(f"{target} v{family}", justify="right")
+        for town in dict.fromkeys(p.source for p in probes):
+            row = {(p.target, p.family): p for p in probes if p.source == town}
+            table.add_row(town, *[
+                f"[green]{row[t].rtt_ms:.2f} ms[/]" if row[t].ok and row[t].rtt_ms is not None
+                else "[red]unreachable[/]" for t in targets])
+        out.print(table)
+        out.print(f"{len(probes) - len(failed)}/{len(probes)} probes answered")
+    if failed:
+        raise CheckFailed(f"{len(failed)} of {len(probes)} town→core probes failed, e.g. "
+                          f"{failed[0].source} → {failed[0].target} over IPv{failed[0].family}")

@@ -48,15 +48,31 @@ class Journal:
                 os.fsync(handle.fileno())
 
     def save_backup(self, device: str, config: str) -> Path:
-        """Store a device's running config before any change; returns its path."""
+        """Store a device's running config before any change, SM4-encrypted (`<device>.cfg.sm4`,
+        see `govops.audit.backup`; no plaintext touches the disk); returns its path."""
+        from govops.audit.backup import encrypt_backup
+
+        blob = encrypt_backup(config.encode("utf-8"), context=device)
         self.backups.mkdir(parents=True, exist_ok=True)
-        path = self.backups / f"{device}.cfg"
-        path.write_text(config, encoding="utf-8")
+        path = self.backups / f"{device}.cfg.sm4"
+        tmp = path.with_name(f".{path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(blob)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
         return path
 
     def read_backup(self, device: str) -> str:
-        """The backup taken for `device`."""
-        return (self.backups / f"{device}.cfg").read_text(encoding="utf-8")
+        """The backup taken for `device`, decrypted; BadInput (one line) with a wrong key or an
+        altered file. Reads a plaintext `<device>.cfg` left by a rollout made before encryption."""
+        from govops.audit.backup import decrypt_backup
+
+        path = self.backups / f"{device}.cfg.sm4"
+        if not path.exists() and (self.backups / f"{device}.cfg").exists():
+            return (self.backups / f"{device}.cfg").read_text(encoding="utf-8")
+        return decrypt_backup(path.read_bytes(), context=device, source=path).decode("utf-8")
 
 
 @dataclass

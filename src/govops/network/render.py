@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import sys
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +40,10 @@ from govops.network.platforms import platform_spec
 TEMPLATES_ENV = "GOVOPS_TEMPLATES"
 #: The management account every device gets; its secret is never rendered (see `diff`).
 MGMT_USER = "netops"
+#: Advanced ACL number of the plane-isolation filter on VRP and Comware.
+ISOLATION_ACL = 3900
+#: Route-distinguisher suffix (ASN:N) of the isolated plane's VPN instance.
+ISOLATED_VPN_ID = 200
 #: Levels whose routers reflect iBGP routes.
 RR_LEVEL = "province"
 
@@ -78,6 +81,7 @@ class BgpNeighbor:
     addr: str
     name: str
     asn: int
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class Shared:
     asn: int
     route_reflectors: tuple[BgpPeer, ...]
     rr_clients: tuple[BgpPeer, ...]
+    #: The reflectors' view of their clients: one neighbour per family, sorted by address.
+    rr_clients_v4: tuple[BgpNeighbor, ...]
+    rr_clients_v6: tuple[BgpNeighbor, ...]
     isolated_v4: str
     isolated_v6: str
     aggregate_v4: str
@@ -115,47 +122,64 @@ def host(prefix: str) -> str:
     return prefix.split("/", 1)[0]
 
 
+@lru_cache(maxsize=65536)
 def plen(prefix: str) -> int:
     """'198.18.0.0/15' → 15."""
     return _iface(prefix).network.prefixlen
 
 
+@lru_cache(maxsize=65536)
 def netmask(prefix: str) -> str:
     """'198.18.64.1/31' → '255.255.255.254'."""
     return str(_iface(prefix).network.netmask)
 
 
+@lru_cache(maxsize=65536)
 def wildcard(prefix: str) -> str:
     """'198.18.16.0/20' → '0.0.15.255'."""
     return str(_iface(prefix).network.hostmask)
 
 
+@lru_cache(maxsize=65536)
 def network(prefix: str) -> str:
     """'198.18.64.1/31' → '198.18.64.0' (the network address)."""
     return str(_iface(prefix).network.network_address)
 
 
+@lru_cache(maxsize=65536)
 def first_host(prefix: str) -> str:
     """The gateway address of a LAN: the first usable address, with the prefix length."""
     net = _iface(prefix).network
     return f"{net.network_address + 1}/{net.prefixlen}"
 
 
+@lru_cache(maxsize=65536)
+def gateway64(prefix: str) -> str:
+    """An IPv6 LAN's gateway: '::1/64' in the first /64 of the prefix (a /56 town LAN gets
+    its first /64 on the LAN interface; the /56 is announced as an aggregate)."""
+    net = _iface(prefix).network
+    return f"{net.network_address + 1}/64" if net.prefixlen <= 64 else first_host(prefix)
+
+
+@lru_cache(maxsize=65536)
 def dotted(area: int) -> str:
     """OSPF area 1 → '0.0.0.1' (what every platform prints)."""
     return str(ipaddress.IPv4Address(int(area)))
 
 
+@lru_cache(maxsize=65536)
 def ospf_cost(bandwidth_mbps: int, reference_mbps: int = 100_000) -> int:
     """Cost against a 100G reference: 100G → 1, 10G → 10, 1G → 100, 100M → 1000."""
     return max(1, reference_mbps // max(1, int(bandwidth_mbps)))
 
 
+@lru_cache(maxsize=65536)
 def bandwidth_label(mbps: int) -> str:
     """10000 → '10G', 100 → '100M'."""
     return f"{mbps // 1000}G" if mbps >= 1000 and mbps % 1000 == 0 else f"{mbps}M"
 
 
+@lru_cache(maxsize=65536)
 def _addr_key(addr: str) -> tuple[int, int]:
     ip = ipaddress.ip_address(addr)
     return ip.version, int(ip)
@@ -168,6 +192,7 @@ FILTERS = {
     "wildcard": wildcard,
     "network": network,
     "first_host": first_host,
+    "gateway64": gateway64,
     "dotted": dotted,
     "ospf_cost": ospf_cost,
     "bw": bandwidth_label,
@@ -197,7 +222,9 @@ def _environment(folder: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        keep_trailing_newline=True,
+        # Like Ansible's template module: a template's last newline is dropped (so partials
+        # are included with `+%}`), the file's own is added back in _render_one.
+        keep_trailing_newline=False,
         autoescape=False,
         auto_reload=False,
         cache_size=-1,
@@ -261,6 +288,11 @@ def shared_context(estate: Estate) -> Shared:
         asn=net.asn,
         route_reflectors=tuple(rrs),
         rr_clients=tuple(clients),
+        rr_clients_v4=tuple(BgpNeighbor("client", p.ipv4, p.name, net.asn, "RR-CLIENTS-V4")
+                            for p in clients),
+        rr_clients_v6=tuple(sorted(
+            (BgpNeighbor("client", p.ipv6, p.name, net.asn, "RR-CLIENTS-V6")
+             for p in clients), key=lambda n: _addr_key(n.addr))),
         isolated_v4=pools["isolated-v4"].prefix,
         isolated_v6=pools["isolated-v6"].prefix,
         aggregate_v4=estate.province.ipv4_aggregate,
@@ -307,23 +339,24 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
         asn = peer.asn if peer.asn is not None else estate.network.asn
         ebgp.append(EbgpPeer(i.peer, asn, i.name, i.peer_ipv4, i.peer_ipv6))
     is_rr = view.level == RR_LEVEL
-    if is_rr:
+    if view.level == "carrier" or not view.managed:
+        ibgp_peers: tuple[BgpPeer, ...] = ()  # outside the province's AS
+    elif is_rr:
         ibgp_peers = tuple(p for p in shared.route_reflectors if p.name != view.name)
     else:
         ibgp_peers = shared.route_reflectors
     towns_lan = view.level == "town" and view.lan_ipv4 and view.lan_ipv6
-    peers_v4 = [BgpNeighbor("rr", p.ipv4, p.name, shared.asn) for p in ibgp_peers]
-    peers_v6 = [BgpNeighbor("rr", p.ipv6, p.name, shared.asn) for p in ibgp_peers]
-    if is_rr:
-        peers_v4 += [BgpNeighbor("client", p.ipv4, p.name, shared.asn)
-                     for p in shared.rr_clients]
-        peers_v6 += [BgpNeighbor("client", p.ipv6, p.name, shared.asn)
-                     for p in shared.rr_clients]
-    peers_v4 += [BgpNeighbor("ebgp", e.ipv4, e.name, e.asn) for e in ebgp]
-    peers_v6 += [BgpNeighbor("ebgp", e.ipv6, e.name, e.asn) for e in ebgp]
-    # FRR prints neighbours sorted by address; so do we.
-    peers_v4.sort(key=lambda n: _addr_key(n.addr))
-    peers_v6.sort(key=lambda n: _addr_key(n.addr))
+    # Sessions: one per address family, each over that family's loopbacks (iBGP) or link
+    # addresses (eBGP). Lists are in the order FRR prints them: peer-group members first
+    # (group by group, by address), then the other neighbours by address.
+    standalone_v4 = [BgpNeighbor("rr", p.ipv4, p.name, shared.asn) for p in ibgp_peers]
+    standalone_v6 = [BgpNeighbor("rr", p.ipv6, p.name, shared.asn) for p in ibgp_peers]
+    standalone_v4 += [BgpNeighbor("ebgp", e.ipv4, e.name, e.asn) for e in ebgp]
+    standalone_v6 += [BgpNeighbor("ebgp", e.ipv6, e.name, e.asn) for e in ebgp]
+    standalone_v4.sort(key=lambda n: _addr_key(n.addr))
+    standalone_v6.sort(key=lambda n: _addr_key(n.addr))
+    members_v4 = list(shared.rr_clients_v4) if is_rr else []
+    members_v6 = list(shared.rr_clients_v6) if is_rr else []
     return {
         "v": view,
         "s": shared,
@@ -334,18 +367,24 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
         "areas": areas,
         "is_rr": is_rr,
         "ibgp_peers": ibgp_peers,
-        "ibgp_peers_v6": tuple(sorted(ibgp_peers, key=lambda p: _addr_key(p.ipv6))),
-        "rr_clients": shared.rr_clients if is_rr else (),
-        "rr_clients_v6": (tuple(sorted(shared.rr_clients, key=lambda p: _addr_key(p.ipv6)))
-                          if is_rr else ()),
+        "rr_clients_v4": shared.rr_clients_v4 if is_rr else (),
+        "rr_clients_v6": shared.rr_clients_v6 if is_rr else (),
         "ebgp": ebgp,
-        "peers_v4": peers_v4,
-        "peers_v6": peers_v6,
+        # global section, in FRR's order
+        "bgp_neighbors": members_v4 + members_v6 + sorted(
+            standalone_v4 + standalone_v6, key=lambda n: _addr_key(n.addr)),
+        # per address family: the neighbours activated one by one (clients come through
+        # their peer-group)
+        "af_peers_v4": standalone_v4,
+        "af_peers_v6": standalone_v6,
         "is_egress": bool(ebgp) and view.level != "carrier",
         "lan_v4": view.lan_ipv4 if towns_lan else None,
         "lan_v6": view.lan_ipv6 if towns_lan else None,
         "isolated": "isolated" in view.planes and bool(view.isolated_ipv4),
         "mgmt_user": MGMT_USER,
+        #: ACL number of the plane-isolation filter and the isolated VPN's RD (VRP, Comware).
+        "isolation_acl": ISOLATION_ACL,
+        "isolated_rd": f"{shared.asn}:{ISOLATED_VPN_ID}",
         "bfd_interval": shared.bfd_interval_ms,
         "bfd_multiplier": shared.bfd_multiplier,
     }
@@ -377,7 +416,7 @@ def _render_one(estate: Estate, name: str, shared: Shared, folder: Path) -> str:
             else f"{type(exc).__name__}: {exc}"
         raise RenderError(f"{place}: rendering {name} ({view.platform}) failed: "
                           f"{message}") from None
-    return text
+    return text if text.endswith("\n") else text + "\n"
 
 
 def check_names(estate: Estate, names: Iterable[str]) -> list[str]:
@@ -397,17 +436,103 @@ def render_device(estate: Estate, name: str, *, templates: Path | None = None) -
     return _render_one(estate, name, shared_context(estate), templates or templates_dir())
 
 
+#: Below this many devices a process pool costs more than it saves.
+PARALLEL_MIN = 300
+
+
 def render_all(
     estate: Estate, names: Iterable[str] | None = None, *, templates: Path | None = None,
+    jobs: int = 1, validate: bool = False,
 ) -> dict[str, str]:
-    """{name: intended config} for `names` (default: every node), in estate order."""
+    """{name: intended config} for `names` (default: every node), in estate order.
+
+    `jobs` > 1 renders (and lints) in that many forked worker processes when there are at
+    least PARALLEL_MIN devices; the result is the same, byte for byte. `validate` lints every
+    config (`validate_configs`) and raises RenderError listing every problem.
+    """
     wanted = check_names(estate, names) if names is not None else list(estate.nodes)
     if names is not None:
         order = {n: i for i, n in enumerate(estate.nodes)}
         wanted = sorted(dict.fromkeys(wanted), key=order.__getitem__)
     folder = templates or templates_dir()
     shared = shared_context(estate)
-    return {name: _render_one(estate, name, shared, folder) for name in wanted}
+    if jobs > 1 and len(wanted) >= PARALLEL_MIN and _can_fork():
+        return _render_parallel(estate, wanted, shared, folder, jobs, validate)
+    configs = {name: _render_one(estate, name, shared, folder) for name in wanted}
+    if validate:
+        validate_configs(estate, configs)
+    return configs
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+#: What forked workers read (inherited, never pickled): (estate, shared, folder, validate).
+_WORK: tuple[Estate, Shared, Path, bool] | None = None
+
+
+def _render_chunk(names: list[str]) -> tuple[dict[str, str], list[str], str | None]:
+    estate, shared, folder, validate = _WORK  # type: ignore[misc]
+    try:
+        configs = {name: _render_one(estate, name, shared, folder) for name in names}
+        problems = _problems(estate, configs) if validate else []
+    except RenderError as exc:
+        return {}, [], str(exc)
+    return configs, problems, None
+
+
+def _render_parallel(estate: Estate, wanted: list[str], shared: Shared, folder: Path,
+                     jobs: int, validate: bool) -> dict[str, str]:
+    import multiprocessing
+
+    global _WORK
+    # compile every template once before forking, so workers share the compiled code
+    for platform in {estate.nodes[n].platform for n in wanted}:
+        for kind in ("device", "carrier"):
+            try:
+                _template(folder, platform, kind)
+            except BadInput:
+                pass  # reported, with the device, by the worker that needs it
+    size = -(-len(wanted) // (jobs * 4))
+    chunks = [wanted[i:i + size] for i in range(0, len(wanted), size)]
+    _WORK = (estate, shared, folder, validate)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_render_chunk, chunks, chunksize=1)
+    finally:
+        _WORK = None
+    configs: dict[str, str] = {}
+    problems: list[str] = []
+    for part, found, error in results:
+        if error:
+            raise RenderError(error)
+        configs.update(part)
+        problems += found
+    if problems:
+        raise RenderError("\n".join(problems))
+    return configs
+
+
+def _problems(estate: Estate, configs: dict[str, str]) -> list[str]:
+    from govops.network.lint import lint_config
+
+    problems = []
+    for name, text in configs.items():
+        platform = estate.nodes[name].platform
+        for problem in lint_config(platform, text):
+            problems.append(f"{name} ({platform}): rendered config invalid: {problem} "
+                            f"(check network/templates/{platform_spec(platform).templates}/)")
+    return problems
+
+
+def validate_configs(estate: Estate, configs: dict[str, str]) -> None:
+    """Lint every rendered config (`govops.network.lint`); RenderError listing every problem,
+    one line each, naming the device and its platform's template folder."""
+    if problems := _problems(estate, configs):
+        raise RenderError("\n".join(problems))
 
 
 def write_configs(configs: dict[str, str], out_dir: Path) -> list[Path]:
@@ -419,11 +544,3 @@ def write_configs(configs: dict[str, str], out_dir: Path) -> list[Path]:
         path.write_text(text)
         paths.append(path)
     return paths
-
-
-if __name__ == "__main__":  # pragma: no cover - quick look: python -m govops.network.render
-    from govops.estate.loader import load_estate
-
-    est = load_estate(sys.argv[1] if len(sys.argv) > 1 else "inventories/lab")
-    for dev in sys.argv[2:] or list(est.nodes)[:1]:
-        sys.stdout.write(render_device(est, dev))

@@ -1,0 +1,289 @@
+"""Actions of the DR drills (faults, recovery, rollbacks): typed plain functions.
+
+Each action writes what it does to the drill's events.jsonl. A fault writes an `…-intent`
+event *before* it touches the lab, so a rollback — also one run by the next `govops drill
+run` after this runner was killed — knows what to undo even if the action never returned.
+Rollbacks are idempotent and only undo what the drill did.
+
+Examples::
+
+    lose_centres(work, ".lab/dc", ["dc-a"])          # site loss: silent cut + kill -9
+    switch_over(work, ".lab/dc", "dc-a", "dc-b")     # planned, zero loss
+    fail_back(work, ".lab/dc")                       # pg_rewind + switchover to dc-a
+    heal_network(work, ".lab/dc"); ensure_writable_primary(work, ".lab/dc")
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from govops.drills import spawn
+from govops.drills.labinfo import by_role, recorded_primary
+from govops.drills.workdir import WorkDir
+
+
+def _wait_event(work: WorkDir, name: str, since: float, timeout: float,
+                role: str | None = None) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        for e in work.read_events():
+            if e.get("event") == name and e.get("t", 0) >= since:
+                return e
+        if role is not None and spawn.running(work, role) is None:
+            tail = work.log(role).read_text(errors="replace").strip().splitlines()[-1:] \
+                if work.log(role).exists() else []
+            raise RuntimeError(f"{role} exited before '{name}': {' '.join(tail)} "
+                               f"(see {work.log(role)})")
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"no '{name}' event from {role or 'the drill'} within "
+                               f"{timeout:g} s (see {work.path})")
+        time.sleep(0.02)
+
+
+# --- the service and its load (started and stopped by the drill's control) ------------------
+
+
+def start_service(work_dir: str, dc_dir: str, listen: str = "198.19.250.254") -> str:
+    """Start the e-government service in the root namespace; returns its URL."""
+    work = WorkDir(work_dir)
+    since = time.time()
+    spawn.start(work, "service", "service", ["--dc-dir", str(dc_dir), "--listen", listen])
+    event = _wait_event(work, "service-listening", since, 15, role="service")
+    return str(event["url"])
+
+
+def start_load(work_dir: str, url: str, rate: float = 200.0) -> dict[str, Any]:
+    """Start the load generator (`rate` writes a second against `url`)."""
+    work = WorkDir(work_dir)
+    since = time.time()
+    spawn.start(work, "loadgen", "loadgen", ["--url", url, "--rate", str(rate)])
+    return _wait_event(work, "load-started", since, 15, role="loadgen")
+
+
+def stop_load(work_dir: str) -> dict[str, Any]:
+    """Stop the load generator (in-flight writes finish first); returns its counts."""
+    work = WorkDir(work_dir)
+    since = time.time()
+    if not spawn.stop(work, "loadgen"):
+        stopped = [e for e in work.read_events() if e.get("event") == "load-stopped"]
+        return stopped[-1] if stopped else {"event": "load-stopped", "note": "was not running"}
+    try:
+        return _wait_event(work, "load-stopped", since, 2)
+    except RuntimeError:
+        return {"event": "load-stopped", "note": "stopped without reporting its counts"}
+
+
+# --- unplanned loss ------------------------------------------------------------------------
+
+
+def start_failover_manager(work_dir: str, dc_dir: str, candidates: list[str],
+                           interval_s: float = 0.2, misses: int = 3,
+                           timeout_s: float = 300.0) -> dict[str, Any]:
+    """Start the failover manager (watches the primary, promotes the first live candidate)
+    and wait until it watches a healthy primary."""
+    work = WorkDir(work_dir)
+    since = time.time()
+    spawn.start(work, "sentinel", "failover",
+                ["--dc-dir", str(dc_dir), "--candidates", ",".join(candidates),
+                 "--primary", recorded_primary(Path(dc_dir)), "--interval", str(interval_s),
+                 "--misses", str(misses), "--timeout", str(timeout_s)])
+    event = _wait_event(work, "watching", since, 10, role="sentinel")
+    return {"watching": event["centre"], "interval_s": interval_s, "misses": misses,
+            "candidates": candidates}
+
+
+def lose_centres(work_dir: str, dc_dir: str, centres: list[str]) -> dict[str, Any]:
+    """Lose `centres` without warning: drop all their traffic silently (one after the other,
+    within milliseconds), then kill -9 every process in them. The fault's time is the first
+    cut."""
+    from govops.lab import datacentres
+
+    work = WorkDir(work_dir)
+    label = "loss of " + " and ".join(centres)
+    first_cut = None
+    for name in centres:
+        work.event("cut-intent", centre=name)
+        step = datacentres.cut_centre_network(dc_dir, name)
+        t_cut = step.marks.get("cut", step.started_at)
+        work.event("cut", t=t_cut, centre=name)
+        if first_cut is None:
+            first_cut = t_cut
+            work.event("fault", t=t_cut, kind="centre-loss", lost=list(centres), label=label)
+    killed = {}
+    for name in centres:
+        step = datacentres.kill_centre(dc_dir, name)
+        work.event("killed", t=step.marks.get("killed", time.time()), centre=name,
+                   detail=step.detail)
+        killed[name] = step.detail
+    return {"fault_at": first_cut, "lost": centres, "killed": killed}
+
+
+# --- planned moves -------------------------------------------------------------------------
+
+
+def switch_over(work_dir: str, dc_dir: str, source: str, target: str) -> dict[str, Any]:
+    """Planned switchover `source` → `target` (clean stop, catch-up, promote, rejoin)."""
+    from govops.lab import datacentres
+
+    work = WorkDir(work_dir)
+    work.event("switchover-intent", source=source, target=target)
+    step = datacentres.switchover(dc_dir, source, target)
+    _record_switchover(work, step, source, target)
+    ensure_sync_partner(dc_dir)
+    return {"source": source, "target": target, "seconds": round(step.seconds, 4),
+            "writes_unavailable_s": round(step.marks["promoted"] - step.started_at, 4)}
+
+
+def _record_switchover(work: WorkDir, step: Any, source: str, target: str) -> None:
+    work.event("fault", t=step.started_at, kind="switchover", source=source, expect=target,
+               label=f"switchover {source} → {target}")
+    for mark in ("stopped", "caught_up"):
+        if mark in step.marks:
+            work.event(mark.replace("_", "-"), t=step.marks[mark], centre=source)
+    work.event("promoted", t=step.marks["promoted"], centre=target)
+    if "rejoined" in step.marks:
+        work.event("rejoined", t=step.marks["rejoined"], centre=source, upstream=target)
+
+
+def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
+    """Return the primary role to the original primary centre and restore the topology.
+
+    Failed centres come back as standbys of the current primary (pg_rewind; a fresh
+    pg_basebackup when the rewind cannot work), then a planned switchover hands the primary
+    role back, the same-city centre becomes synchronous again and the remote-dr centre
+    follows asynchronously (`datacentres.restore_topology`)."""
+    from govops.lab import datacentres
+
+    work = WorkDir(work_dir)
+    dc = Path(dc_dir)
+    original = by_role(dc, "primary").name
+    before = datacentres.status(dc).primary or recorded_primary(dc)
+    work.event("failback-intent", current=before, target=original)
+    steps = datacentres.restore_topology(dc)
+    done = []
+    for step in steps:
+        if step.action == "switchover":
+            _record_switchover(work, step, before, step.centre)
+        elif step.action == "rewind_and_rejoin":
+            work.event("rewound", t=step.marks.get("streaming", step.started_at + step.seconds),
+                       centre=step.centre, seconds=round(step.seconds, 4), detail=step.detail)
+        else:
+            work.event(step.action.replace("_", "-"), t=step.started_at + step.seconds,
+                       centre=step.centre, seconds=round(step.seconds, 4), detail=step.detail)
+        done.append({"action": step.action, "centre": step.centre,
+                     "seconds": round(step.seconds, 4)})
+    partner = ensure_sync_partner(dc_dir)
+    work.event("sync-partner", centre=partner)
+    return {"from": before, "to": original, "steps": done, "synchronous": partner}
+
+
+def ensure_sync_partner(dc_dir: str, timeout: float = 15.0) -> str | None:
+    """Make the primary's same-city partner its synchronous standby again, if it runs.
+
+    The lab names a partner in synchronous_standby_names only when the partner's walsender is
+    in state 'streaming'; right after a re-point, rewind or restart it is often still in
+    'catchup', and the pair silently stays asynchronous. This waits for 'streaming' and asks
+    the lab again (re-pointing a standby at the primary it already follows ends with that
+    check). Returns the partner when it is synchronous, else None."""
+    from govops.lab import datacentres
+    from govops.lab.errors import LabError
+
+    dc = Path(dc_dir)
+    pair = (by_role(dc, "primary").name, by_role(dc, "same-city").name)
+    deadline = time.monotonic() + timeout
+    while True:
+        st = datacentres.status(dc)
+        if st.primary not in pair:
+            return None
+        partner = pair[1] if st.primary == pair[0] else pair[0]
+        c = st.centre(partner)
+        if c.current_role != "standby" or c.cut:
+            return None
+        if c.sync_state == "sync":
+            return partner
+        if c.streaming:
+            try:
+                datacentres.repoint_standby(dc, partner, st.primary)
+            except LabError:
+                pass
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
+
+
+def _restore_topology(work: WorkDir, dc: Path) -> list[Any]:
+    from govops.lab import datacentres
+
+    steps = datacentres.restore_topology(dc)
+    ensure_sync_partner(str(dc))
+    work.event("restored-topology", steps=[s.action for s in steps])
+    return steps
+
+
+# --- rollbacks -----------------------------------------------------------------------------
+
+
+def stop_helpers(work_dir: str, roles: list[str] | None = None) -> dict[str, Any]:
+    """Stop the drill's helper processes (default: failover manager, pinger, load)."""
+    work = WorkDir(work_dir)
+    stopped = spawn.stop_all(work, tuple(roles or ("sentinel", "pinger", "loadgen")))
+    return {"stopped": stopped}
+
+
+def heal_network(work_dir: str, dc_dir: str) -> dict[str, Any]:
+    """Stop dropping the traffic of every centre this drill cut off (idempotent)."""
+    from govops.lab import datacentres
+
+    work = WorkDir(work_dir)
+    centres = sorted({e["centre"] for e in work.read_events() if e.get("event") == "cut-intent"})
+    healed = []
+    for name in centres:
+        step = datacentres.restore_centre_network(dc_dir, name)
+        if step.detail != "was not cut":
+            work.event("restored", t=step.marks.get("restored", time.time()), centre=name)
+            healed.append(name)
+    return {"healed": healed}
+
+
+def ensure_writable_primary(work_dir: str, dc_dir: str) -> dict[str, Any]:
+    """Leave the lab serving: a running primary (else the original topology is restored)
+    with every running standby streaming from it (re-pointed, or rewound when it diverged).
+    A centre the drill lost stays down: bringing it back is what `failback` is for."""
+    from govops.lab import datacentres
+    from govops.lab.errors import LabError
+
+    work = WorkDir(work_dir)
+    st = datacentres.status(dc_dir)
+    if st.primary is None:
+        _restore_topology(work, Path(dc_dir))
+        return {"primary": datacentres.status(dc_dir).primary, "restored_topology": True}
+    fixed = []
+    for c in st.centres:
+        if c.name == st.primary or c.current_role != "standby" or c.streaming:
+            continue
+        if c.cut:  # cut off by someone else than this drill: nothing can reach it
+            fixed.append(f"{c.name} left alone (its traffic is dropped)")
+            continue
+        try:
+            datacentres.repoint_standby(dc_dir, c.name, st.primary)
+            fixed.append(f"{c.name} re-pointed")
+        except LabError:
+            datacentres.rewind_and_rejoin(dc_dir, c.name, st.primary)
+            fixed.append(f"{c.name} rewound")
+        work.event("reattached", centre=c.name, upstream=st.primary)
+    return {"primary": st.primary, "reattached": fixed}
+
+
+def restore_original_roles(work_dir: str, dc_dir: str) -> dict[str, Any]:
+    """Restore the lab's original topology unless it is already in place (idempotent)."""
+    from govops.drills.probes import dc_roles
+
+    dc = Path(dc_dir)
+    original = {"primary": by_role(dc, "primary").name, "sync": [by_role(dc, "same-city").name],
+                "async": [by_role(dc, "remote-dr").name]}
+    if dc_roles(dc_dir, "before", before=original)["ok"]:
+        return {"restored": False}
+    steps = _restore_topology(WorkDir(work_dir), dc)
+    return {"restored": True, "steps": [s.action for s in steps]}

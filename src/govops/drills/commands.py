@@ -1,0 +1,162 @@
+"""`govops drill …`: list the DR drills, run them against the lab, recover an interrupted one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from govops.console import Output, emit_json, err, out
+from govops.errors import BadInput
+
+app = typer.Typer(help="DR drills (Chaos Toolkit experiments in dr-drills/) against the lab: "
+                       "measured RTO and RPO against each system's DR level.",
+                  no_args_is_help=True)
+
+DEFAULT_ESTATE = Path("inventories/lab")
+_EXIT_ON_SIGNAL = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
+
+
+@app.command("list")
+def list_drills(output: Output = typer.Option(Output.text, "--output", "-o", help="text or json.")
+                ) -> None:
+    """List the drills: name, what they do, what they need."""
+    from rich.table import Table
+
+    from govops.drills.catalogue import describe
+
+    rows = describe()
+    if output is Output.json:
+        emit_json(rows)
+        return
+    table = Table(show_edge=False)
+    for col in ("drill", "what", "needs", "target RTO"):
+        table.add_column(col)
+    for r in rows:
+        target = r["target"].get("rto_s")
+        table.add_row(r["name"], r["summary"] or r["title"], ", ".join(r["requires"]),
+                      f"{target:g} s" if target is not None else "–")
+    out.print(table)
+
+
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        raise BadInput("drills need root (they cut and kill lab centres): run as root")
+
+
+def _aggregate(runs: list[dict[str, Any]], failbacks: list[dict[str, Any]]) -> dict[str, Any]:
+    rtos = [r["rto_s"] for r in runs if r.get("rto_s") is not None]
+    rpos = [r["rpo_s"] for r in runs if r.get("rpo_s") is not None]
+    lost = [r["lost_writes"] for r in runs if r.get("lost_writes") is not None]
+    everything = runs + failbacks
+    verdict = "pass" if all(r["verdict"] == "pass" for r in everything) else (
+        "aborted" if any(r["verdict"] == "aborted" for r in everything) else "fail")
+    return {
+        "scenario": runs[0].get("scenario") if runs else None,
+        "tenant": runs[0].get("tenant") if runs else None,
+        "verdict": verdict,
+        "repeat": len(runs),
+        "rto_s": max(rtos) if rtos else None,
+        "rpo_s": max(rpos) if rpos else None,
+        "lost_writes": sum(lost) if lost else None,
+        "objective": runs[0].get("objective") if runs else None,
+        "rto_s_each": [r.get("rto_s") for r in runs],
+        "lost_writes_each": [r.get("lost_writes") for r in runs],
+        "runs": runs,
+        "failbacks": failbacks,
+    }
+
+
+@app.command()
+def run(
+    name: str = typer.Argument(..., help="Drill name (govops drill list)."),
+    tenant: str | None = typer.Option(None, "--tenant",
+                                      help="Tenant whose DR objective applies (default: the "
+                                           "first with the highest DR level)."),
+    repeat: int = typer.Option(1, "--repeat", min=1,
+                               help="Run it N times; drills that leave the lab failed over are "
+                                    "each followed by the failback drill."),
+    rate: float = typer.Option(200.0, "--rate", min=1, help="Writes per second offered."),
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
+    reports_dir: Path | None = typer.Option(None, "--reports-dir",
+                                            help="Where report folders go (default: "
+                                                 "dr-drills/reports)."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Run a drill: verdict, measured RTO and RPO against the DR objective, report folder.
+
+    Exit 1 when an objective was missed, the steady state did not come back or the drill was
+    aborted; 2 for an unknown drill or a lab that is not up."""
+    from govops.drills import catalogue
+    from govops.drills.runner import preflight, run_drill, summary_line
+
+    preflight(name, tenant=tenant, estate=str(estate))
+    _need_root()
+    text = output is Output.text
+    say = (lambda m: err.print(f"[dim]{m}[/]", highlight=False)) if text else None
+    then = catalogue.extension(catalogue.load(name)[1]).get("then")
+    runs: list[dict[str, Any]] = []
+    failbacks: list[dict[str, Any]] = []
+    stopped_by: str | None = None
+    for i in range(repeat):
+        result = run_drill(name, tenant=tenant, rate=rate, estate=str(estate),
+                           reports_dir=reports_dir, progress=say)
+        runs.append(result.report)
+        if text:
+            _print_run(result.report, f"#{i + 1} " if repeat > 1 else "")
+        if result.signal:
+            stopped_by = result.signal
+            break
+        if repeat > 1 and then:
+            fb = run_drill(then, tenant=tenant, rate=rate, estate=str(estate),
+                           reports_dir=reports_dir, progress=say)
+            failbacks.append(fb.report)
+            if text:
+                _print_run(fb.report, "   ")
+            if fb.signal:
+                stopped_by = fb.signal
+                break
+    data = runs[0] if repeat == 1 and not failbacks else _aggregate(runs, failbacks)
+    if output is Output.json:
+        emit_json(data)
+    elif repeat > 1:
+        out.print(summary_line(data) + f"  over {len(runs)} runs")
+    if stopped_by:
+        raise typer.Exit(_EXIT_ON_SIGNAL.get(stopped_by, 1))
+    if data["verdict"] != "pass":
+        raise typer.Exit(1)
+
+
+def _print_run(report: dict[str, Any], prefix: str) -> None:
+    from govops.drills.runner import summary_line
+
+    colour = {"pass": "green", "fail": "red"}.get(report.get("verdict", ""), "yellow")
+    out.print(f"{prefix}[{colour}]{summary_line(report)}[/]", highlight=False)
+    for reason in report.get("reasons") or []:
+        out.print(f"{prefix}  why: {reason}", highlight=False)
+    for warning in report.get("warnings") or []:
+        out.print(f"{prefix}  [yellow]warning:[/] {warning}", highlight=False)
+    if report.get("report_dir"):
+        out.print(f"{prefix}  report: {report['report_dir']}/report.md", highlight=False)
+
+
+@app.command()
+def recover(output: Output = typer.Option(Output.text, "--output", "-o", help="text or json.")
+            ) -> None:
+    """Finish a drill whose runner died (SIGKILL, reboot): stop its helpers, run its
+    rollbacks, write its report. Every drill run does this first anyway."""
+    from govops.drills.runstate import recover_stale
+
+    _need_root()
+    result = recover_stale()
+    if output is Output.json:
+        emit_json(result or {"recovered": None})
+    elif result is None:
+        out.print("nothing to recover: no drill was interrupted")
+    else:
+        out.print(f"recovered {result['drill']} (runner pid {result['pid']} had died): "
+                  f"stopped {', '.join(result['stopped']) or 'nothing'}; rollbacks "
+                  + ", ".join(f"{r.get('name')} {r.get('status')}" for r in result["rollbacks"])
+                  + f"; report in {result['work_dir']}")

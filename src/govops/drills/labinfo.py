@@ -1,0 +1,91 @@
+"""What the drills need to know about the lab: where it is, whether it is up, who is primary.
+
+Read-only helpers over `govops.lab` (the lab's own modules stay untouched): the drills reach
+the three centres through `govops.lab.datacentres` and the routers by their namespace names.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from govops.errors import BadInput
+from govops.paths import lab_dir
+
+DC_NAMESPACES = ("dc-core",)
+
+
+def dc_dir() -> Path:
+    """The three-centre lab's state folder (`govops lab up` builds it there)."""
+    return lab_dir() / "dc"
+
+
+def routers_dir() -> Path:
+    return lab_dir() / "routers"
+
+
+@dataclass(frozen=True)
+class Centre:
+    name: str
+    role: str  # role in the lab's spec: primary | same-city | remote-dr
+    address: str
+    port: int
+
+
+def centres(dc: Path) -> list[Centre]:
+    """The lab's centres from its spec, in spec order; BadInput when the lab is not built."""
+    try:
+        spec = json.loads((Path(dc) / "spec.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        raise BadInput(f"the DC lab is not up ({dc} has no spec.json): run govops lab up") from None
+    port = int(spec.get("pg_port", 5432))
+    return [Centre(c["name"], c["role"], c["ipv4"].split("/")[0], port) for c in spec["centres"]]
+
+
+def centre(dc: Path, name: str) -> Centre:
+    for c in centres(dc):
+        if c.name == name:
+            return c
+    raise BadInput(f"no centre {name!r} in the DC lab at {dc}: use one of "
+                   f"{', '.join(c.name for c in centres(dc))}")
+
+
+def by_role(dc: Path, role: str) -> Centre:
+    return next(c for c in centres(dc) if c.role == role)
+
+
+def recorded_primary(dc: Path) -> str:
+    """The centre the lab records as primary (topology.json), else the spec's primary."""
+    try:
+        topo = json.loads((Path(dc) / "topology.json").read_text())
+        return str(topo["primary"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return by_role(dc, "primary").name
+
+
+def netns_list() -> set[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
+    return {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+def require_dc_lab(dc: Path) -> None:
+    """BadInput (one line) unless the three-centre lab is built and its namespaces exist."""
+    names = [c.name for c in centres(dc)]
+    missing = [n for n in (*DC_NAMESPACES, *names) if n not in netns_list()]
+    if missing:
+        raise BadInput(f"the DC lab is not up (namespaces {', '.join(missing)} missing): "
+                       "run govops lab up")
+
+
+def tcp_alive(address: str, port: int, timeout: float) -> bool:
+    """True when a TCP connection to address:port opens within `timeout` seconds.
+
+    PostgreSQL does not log a connection that closes without sending anything."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

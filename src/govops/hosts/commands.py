@@ -1,0 +1,93 @@
+"""`govops hosts …`: compliance evidence for the data-centre hosts' MLPS baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from govops.console import Output, emit_json, out
+
+app = typer.Typer(help="Data-centre hosts: MLPS baseline compliance over SSH.", no_args_is_help=True)
+
+DEFAULT_ESTATE = Path("inventories/lab")
+
+
+def _print(report) -> None:
+    from rich.table import Table
+
+    from govops.hosts.controls import FAIL, NA, PASS
+
+    style = {PASS: "green", FAIL: "bold red", NA: "yellow"}
+    for host in report.hosts:
+        t = host.target
+        verdict = "[green]pass[/]" if not host.failed else f"[bold red]{len(host.failed)} failed[/]"
+        table = Table(title=f"{t.name} ({t.address}) · {t.context.site} · {t.context.role} · "
+                            f"MLPS {t.level} · {verdict} · {host.seconds:.2f} s",
+                      show_edge=False, title_justify="left")
+        for col in ("control", "clause", "result", "observed", "expected"):
+            table.add_column(col, overflow="fold")
+        for r in host.results:
+            table.add_row(r.id, r.ref, f"[{style[r.status]}]{r.status}[/]", r.observed, r.expected)
+        out.print(table)
+        out.print()
+
+
+@app.command()
+def check(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
+    limit: str = typer.Option(None, "--limit", "-l",
+                              help="Hosts: names, globs or groups (hosts, site_X, role_X, mlps_N), "
+                                   "separated by , or :."),
+    address: list[str] = typer.Option(None, "--address",
+                                      help="NAME=IP: reach a host at another address (repeatable; "
+                                           "also GOVOPS_HOST_ADDRESSES=NAME=IP,...)."),
+    ssh_key: str = typer.Option(None, "--ssh-key", help="SSH private key (default GOVOPS_SSH_KEY, "
+                                                        "else ssh's own)."),
+    user: str = typer.Option("root", "--user", help="SSH user."),
+    no_host_key_check: bool = typer.Option(False, "--no-host-key-check",
+                                           help="Do not verify host keys (throwaway test hosts only)."),
+    known_hosts: Path = typer.Option(None, "--known-hosts", help="known_hosts file to verify against."),
+    timeout: int = typer.Option(10, "--timeout", min=1, help="SSH connect timeout, seconds."),
+    report: Path = typer.Option(None, "--report", help="Also write a Markdown report for auditors."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Check each host's MLPS baseline controls; exit 1 if any control fails, 2 on bad input."""
+    from govops.errors import BadInput, CheckFailed
+    from govops.estate.loader import load_estate
+    from govops.hosts.check import SshOptions, markdown, resolve_key, run_check, select_hosts, targets
+    from govops.hosts.inventory import env_addresses, parse_addresses
+
+    overrides = {**env_addresses(), **parse_addresses(address)}
+    key = resolve_key(ssh_key)
+    if known_hosts is not None and not known_hosts.is_file():
+        raise BadInput(f"known_hosts file {known_hosts} not found")
+    if report is not None and not report.parent.is_dir():
+        raise BadInput(f"--report {report}: folder {report.parent} does not exist")
+    loaded = load_estate(estate)
+    chosen = targets(loaded, select_hosts(loaded, limit), overrides)
+    ssh = SshOptions(key=key, user=user, timeout=timeout, strict_host_keys=not no_host_key_check,
+                     known_hosts=str(known_hosts) if known_hosts else None)
+    result = run_check(loaded, chosen, ssh, options={"limit": limit, "addresses": overrides,
+                                                     "user": user})
+    if report is not None:
+        report.write_text(markdown(result) + "\n", encoding="utf-8")
+    if output is Output.json:
+        emit_json(result.to_dict())
+    else:
+        _print(result)
+        if report is not None:
+            out.print(f"report written to {report}")
+    failed = [(h.target.name, r) for h in result.hosts for r in h.failed]
+    if failed:
+        if len(failed) <= 5:
+            detail = ", ".join(f"{name}: {r.id} = {r.observed}" for name, r in failed)
+        else:
+            detail = "; ".join(f"{h.target.name}: " + ", ".join(r.id for r in h.failed)
+                               for h in result.hosts if h.failed)
+        raise CheckFailed(f"{len(failed)} control(s) failed on "
+                          f"{len({name for name, _ in failed})} of {len(result.hosts)} host(s): {detail}")
+    if output is Output.text:
+        total = sum(len(h.results) for h in result.hosts)
+        out.print(f"[green]{len(result.hosts)} host(s), {total} controls: all pass[/] "
+                  f"({result.seconds:.1f} s)")

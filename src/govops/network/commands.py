@@ -1,0 +1,117 @@
+"""`govops net render | diff`: intended configs from the estate, and how devices differ."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from govops.console import Output, emit_json, out
+
+app = typer.Typer(help="The extranet's routers: render configs, diff them against running ones.",
+                  no_args_is_help=True)
+
+DEFAULT_ESTATE = Path("inventories/lab")
+DEFAULT_OUT = Path("build/configs")
+
+
+@app.command()
+def render(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", "-e", help="Estate folder."),
+    out_dir: Path = typer.Option(DEFAULT_OUT, "--out",
+                                 help="Folder for <device>.cfg files; '-' prints to stdout."),
+    device: list[str] = typer.Option(None, "--device", "-d",
+                                     help="Only this device (repeat for more)."),
+    validate: bool = typer.Option(True, "--validate/--no-validate",
+                                  help="Lint every rendered config before writing any."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0,
+                             help="Worker processes for large estates (0: one per core)."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Render the intended config of every device (or --device) into OUT/<device>.cfg."""
+    import os
+
+    from govops.estate.loader import load_estate
+    from govops.network.render import render_all, write_configs
+
+    t0 = time.perf_counter()
+    loaded = load_estate(estate)
+    configs = render_all(loaded, device or None, validate=validate,
+                         jobs=jobs or min(4, os.cpu_count() or 1))
+    if str(out_dir) == "-":
+        import sys
+
+        for text in configs.values():
+            sys.stdout.write(text)
+        return
+    paths = write_configs(configs, out_dir)
+    seconds = time.perf_counter() - t0
+    if output is Output.json:
+        emit_json({"estate": str(estate), "out": str(out_dir), "devices": list(configs),
+                   "files": [str(p) for p in paths], "seconds": round(seconds, 3)})
+        return
+    if len(paths) == 1:
+        out.print(f"wrote {paths[0]}")
+    else:
+        out.print(f"wrote {len(paths)} configs to {out_dir}/ in {seconds:.2f} s")
+
+
+def running_source(running: Path | None):  # noqa: ANN201 - returns a RunningSource
+    """Where running configs come from: a folder of saved ones (`--running`). Fetching them
+    from the devices themselves plugs in here (a `RunningSource` with `get(name)`)."""
+    from govops.errors import BadInput
+    from govops.network.diff import DirectorySource
+
+    if running is None:
+        raise BadInput("--running DIR is needed: a folder of saved running configs "
+                       "(<device>.cfg); fetching them from the devices comes with net push")
+    return DirectorySource(running)
+
+
+def _print_diffs(diffs: list) -> None:
+    from rich.markup import escape
+
+    changed = [d for d in diffs if d.changes]
+    for d in changed:
+        out.rule(f"[bold]{d.device}[/] ({d.platform})")
+        for line in d.unified_diff.splitlines():
+            style = ("green" if line.startswith("+") and not line.startswith("+++") else
+                     "red" if line.startswith("-") and not line.startswith("---") else
+                     "cyan" if line.startswith("@@") else "")
+            out.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
+        out.print("[bold]remediation:[/]")
+        for line in d.changes:
+            out.print(f"  {escape(line)}")
+    in_sync = len(diffs) - len(changed)
+    out.print(f"{len(diffs)} devices: [yellow]{len(changed)} differ[/], "
+              f"[green]{in_sync} in sync[/]")
+
+
+@app.command()
+def diff(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", "-e", help="Estate folder."),
+    limit: str = typer.Option(None, "--limit", "-l",
+                              help="Devices: names or fnmatch patterns, comma-separated."),
+    running: Path = typer.Option(None, "--running", "-r",
+                                 help="Folder of saved running configs (<device>.cfg)."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+    exit_code: bool = typer.Option(False, "--exit-code",
+                                   help="Exit 1 when any device differs (like git diff)."),
+) -> None:
+    """Per device: unified diff of running vs intended, and the remediation commands."""
+    from govops.errors import CheckFailed
+    from govops.estate.loader import load_estate
+    from govops.network.diff import diff_estate, select
+
+    loaded = load_estate(estate)
+    names = select(loaded, limit)
+    source = running_source(running)
+    diffs = diff_estate(loaded, source, names)
+    if output is Output.json:
+        emit_json([d.to_dict() for d in diffs])
+    else:
+        _print_diffs(diffs)
+    if exit_code and any(d.changes for d in diffs):
+        raise CheckFailed(f"{sum(1 for d in diffs if d.changes)} devices differ from the "
+                          "intended config")

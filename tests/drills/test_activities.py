@@ -11,7 +11,6 @@ import pytest
 from chaoslib.exceptions import InterruptExecution
 
 from govops.drills import control, probes, report, runstate
-from govops.drills.measure import Objective
 from govops.drills.workdir import Ack, WorkDir, ack_line, append_line, write_json
 from govops.errors import BadInput
 

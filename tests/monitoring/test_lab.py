@@ -78,7 +78,7 @@ def lab() -> Iterator[dict[str, Any]]:
     from govops.estate.loader import load_estate
     from govops.lab import datacentres
     from govops.lab import routers as router_lab
-    from govops.lab.dcspec import default_spec
+    from govops.lab.from_estate import dc_spec
     from govops.monitoring import lab as monitoring
     from govops.paths import lab_dir
 
@@ -89,10 +89,8 @@ def lab() -> Iterator[dict[str, Any]]:
     estate = load_estate(ESTATE)
     dc_dir = lab_dir() / "dc"
     built_dc = False
-    if not datacentres.status(dc_dir).built:
-        by_role = {s.role: s.name for s in estate.sites.values()}
-        sites = (by_role["primary"], by_role["same-city"], by_role["remote-dr"])
-        datacentres.build(default_spec(dc_dir, sites=sites))
+    if not datacentres.status(dc_dir).built:  # as `govops lab up` builds it
+        datacentres.build(dc_spec(estate, dc_dir))
         built_dc = True
     _push_extranet()
     mon_dir = lab_dir() / "monitoring"

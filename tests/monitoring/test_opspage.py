@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from govops.monitoring.opspage import Prometheus, make_server, render, summary
+from govops.monitoring.opspage import make_server, render, summary
+from govops.monitoring.prometheus import Prometheus
 from tests.monitoring.browser import artifacts_dir, chromium_path, dump_dom, parse, screenshot
 
 G = {"job": "govops", "instance": "127.0.0.1:9860"}
@@ -212,3 +213,15 @@ def test_unreachable_prometheus_is_one_clear_line(tmp_path: Path) -> None:
         assert "unreachable" in banner and "\n" not in banner.strip()
     finally:
         server.shutdown()
+
+
+def test_prometheus_client_helpers_for_drills(fake_prometheus: str) -> None:
+    from govops.monitoring.prometheus import PrometheusError
+
+    prom = Prometheus(fake_prometheus)
+    assert prom.value("govops_dc_primaries") == 1
+    assert prom.value("no_such_series") is None
+    with pytest.raises(PrometheusError, match="expected one"):
+        prom.value("pg_up")
+    assert [a["labels"]["site"] for a in prom.firing("SiteDown")] == ["gz-main"]
+    assert prom.firing("TownUnreachableIPv6") == []  # pending, not firing

@@ -165,7 +165,8 @@ def _fast_runtime(tune_gc: bool) -> Iterator[None]:
     saved_trace = getattr(_resource, "_get_stack_trace", None)
     if saved_trace is not None:
         _resource._get_stack_trace = lambda: _EMPTY_TRACE
-    if tune_gc:
+    freeze = tune_gc and gc.get_freeze_count() == 0  # never undo someone else's freeze
+    if freeze:
         gc.collect()
         gc.freeze()
     try:
@@ -173,7 +174,7 @@ def _fast_runtime(tune_gc: bool) -> Iterator[None]:
     finally:
         if saved_trace is not None:
             _resource._get_stack_trace = saved_trace
-        if tune_gc:
+        if freeze:
             gc.unfreeze()
 
 

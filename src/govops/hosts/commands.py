@@ -45,6 +45,7 @@ def check(
     ssh_key: str = typer.Option(None, "--ssh-key", help="SSH private key (default GOVOPS_SSH_KEY, "
                                                         "else ssh's own)."),
     user: str = typer.Option("root", "--user", help="SSH user."),
+    port: int = typer.Option(22, "--port", min=1, max=65535, help="SSH port."),
     no_host_key_check: bool = typer.Option(False, "--no-host-key-check",
                                            help="Do not verify host keys (throwaway test hosts only)."),
     known_hosts: Path = typer.Option(None, "--known-hosts", help="known_hosts file to verify against."),
@@ -66,7 +67,7 @@ def check(
         raise BadInput(f"--report {report}: folder {report.parent} does not exist")
     loaded = load_estate(estate)
     chosen = targets(loaded, select_hosts(loaded, limit), overrides)
-    ssh = SshOptions(key=key, user=user, timeout=timeout, strict_host_keys=not no_host_key_check,
+    ssh = SshOptions(key=key, user=user, port=port, timeout=timeout, strict_host_keys=not no_host_key_check,
                      known_hosts=str(known_hosts) if known_hosts else None)
     result = run_check(loaded, chosen, ssh, options={"limit": limit, "addresses": overrides,
                                                      "user": user})

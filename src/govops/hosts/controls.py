@@ -341,16 +341,24 @@ def chrony_sources(out: ProbeOutput, ctx: Context) -> list[str]:
 
 _OMFWD = re.compile(r'type\s*=\s*"omfwd"[^)]*?target\s*=\s*"([^"]+)"|target\s*=\s*"([^"]+)"[^)]*?'
                     r'type\s*=\s*"omfwd"', re.S)
-_LEGACY_FWD = re.compile(r"^\s*[^#\s]+\s+@@?\(?[^)]*\)?\[?([0-9A-Za-z.:-]+?)\]?(?::\d+)?\s*$", re.M)
-
-
 def syslog_targets(out: ProbeOutput, ctx: Context) -> list[str]:
     """Remote syslog targets in rsyslog's configuration (action(type="omfwd") and @/@@ lines)."""
     text = "\n".join(line for line in _ok(out, "reading rsyslog configuration").splitlines()
                      if not line.lstrip().startswith("#"))
     targets = [a or b for a, b in _OMFWD.findall(text)]
-    targets += _LEGACY_FWD.findall(text)
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].startswith("@"):
+            targets.append(_legacy_target(parts[1]))
     return sorted(set(targets))
+
+
+def _legacy_target(action: str) -> str:
+    """`@host`, `@@host:port`, `@@(z9)[2001:db8::1]:514` → the host."""
+    target = re.sub(r"^@@?(\([^)]*\))?", "", action)
+    if target.startswith("["):
+        return target[1:].split("]", 1)[0]
+    return target.rsplit(":", 1)[0] if target.count(":") == 1 else target
 
 
 def process(name: str) -> Callable[[ProbeOutput, Context], str]:

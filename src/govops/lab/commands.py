@@ -41,6 +41,9 @@ def up(
     state = routers.build(spec, progress=say)
     carriers = configure_carriers(loaded)
     dc_state = datacentres.build(centres, progress=say)
+    from govops.monitoring import lab as monitoring_lab
+
+    mon = monitoring_lab.start(loaded, lab_dir() / "monitoring", progress=say)
     data = {
         "state_dir": str(state.state_dir),
         "routers": len(state.routers),
@@ -50,6 +53,8 @@ def up(
         "centres": [c.name for c in centres.centres],
         "remote_delay_ms": centres.remote_delay_ms,
         "seconds": round(state.seconds + getattr(dc_state, "seconds", 0.0), 2),
+        "monitoring": {"prometheus": mon.prometheus_url, "ops_page": mon.ops_url,
+                       "targets": mon.targets, "started": len(mon.started)},
     }
     if output is Output.json:
         emit_json(data)
@@ -58,6 +63,7 @@ def up(
                   f"({data['started']} daemons started); carriers configured: "
                   f"{', '.join(carriers) or 'none'}; centres {', '.join(data['centres'])} with "
                   f"PostgreSQL (dc-c delayed {data['remote_delay_ms']} ms one way)")
+        out.print(f"monitoring: Prometheus {mon.prometheus_url}, ops page {mon.ops_url}")
 
 
 @app.command()
@@ -74,13 +80,18 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                 "running": c.running, "cut": c.cut, "streaming": c.streaming,
                 "sync_state": c.sync_state, "lag_bytes": c.lag_bytes}
                for c in (dc.centres if dc and dc.built else ())]
+    from govops.monitoring import lab as monitoring_lab
+
+    mon = monitoring_lab.status(lab_dir() / "monitoring")
+    monitoring = {"up": mon.up, "prometheus": mon.prometheus_url, "ops_page": mon.ops_url,
+                  "targets_up": mon.targets_up, "targets_total": mon.targets_total}
     if output is Output.json:
         emit_json({"routers": [{"name": r.name, "namespace": r.namespace,
                                 "daemons": dict(r.daemons), "sshd": r.sshd,
                                 "mgmt_ipv4": r.mgmt_ipv4, "healthy": r.healthy} for r in rows],
-                   "centres": centres})
+                   "centres": centres, "monitoring": monitoring})
         return
-    if not rows and not centres:
+    if not rows and not centres and not mon.processes:
         out.print("lab is down (govops lab up brings it up)")
         return
     table = Table(show_edge=False)
@@ -102,6 +113,9 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                              (c["sync_state"] or ("streaming" if c["streaming"] else "-")),
                              str(c["lag_bytes"] if c["lag_bytes"] is not None else "-"))
         out.print(dc_table)
+    if mon.processes:
+        out.print(f"monitoring: Prometheus {mon.prometheus_url} ({mon.targets_up}/"
+                  f"{mon.targets_total} targets up), ops page {mon.ops_url}")
 
 
 @app.command()
@@ -110,6 +124,9 @@ def down(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
     from govops.lab import datacentres, routers
 
     _need_root()
+    from govops.monitoring import lab as monitoring_lab
+
+    monitoring_lab.stop(lab_dir() / "monitoring")
     datacentres.teardown(lab_dir() / "dc")
     report = routers.teardown(lab_dir() / "routers")
     data = {"namespaces": len(report.namespaces), "processes": len(report.processes),

@@ -17,62 +17,18 @@ import logging
 import re
 import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import defaultdict
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from govops.monitoring.prometheus import Prometheus, PrometheusError
 
 log = logging.getLogger("govops.ops")
 
 #: Show every town when there are at most this many; else only the unreachable ones.
 TOWN_LIST_LIMIT = 60
-
-
-class PrometheusError(Exception):
-    """Prometheus could not answer; `str()` is one line."""
-
-
-@dataclass
-class Prometheus:
-    """A minimal client of the Prometheus HTTP API (instant queries, alerts)."""
-
-    url: str
-    timeout: float = 5.0
-
-    def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
-        query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        url = self.url.rstrip("/") + path + query
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as resp:
-                data = json.load(resp)
-        except urllib.error.HTTPError as exc:
-            try:
-                data = json.load(exc)
-            except (ValueError, OSError):
-                raise PrometheusError(f"Prometheus at {self.url}: HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise PrometheusError(f"Prometheus at {self.url} is unreachable ({reason}): start "
-                                  "it (govops lab up) or pass --prometheus URL") from None
-        if data.get("status") != "success":
-            raise PrometheusError(f"Prometheus at {self.url}: {data.get('errorType')}: "
-                                  f"{data.get('error')}")
-        return data["data"]
-
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        """Instant vector: [{"metric": {...}, "value": float}]."""
-        data = self._get("/api/v1/query", {"query": expr})
-        if data.get("resultType") != "vector":
-            raise PrometheusError(f"query {expr!r} returned a {data.get('resultType')}, "
-                                  "not a vector")
-        return [{"metric": r["metric"], "value": float(r["value"][1])} for r in data["result"]]
-
-    def alerts(self) -> list[dict[str, Any]]:
-        return list(self._get("/api/v1/alerts").get("alerts", []))
 
 
 def _by(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[str, ...], float]:

@@ -1,0 +1,43 @@
+"""Running configs fetched from the devices themselves, in parallel (a RunningSource)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from govops.estate.estate import Estate
+from govops.estate.views import node_view
+from govops.network.credentials import load_credentials
+from govops.network.drivers.base import DeviceError
+from govops.network.drivers.registry import driver_for
+
+
+class LiveSource:
+    """Fetches `show running-config` from every device up front; `get(name)` then answers."""
+
+    def __init__(self, estate: Estate, names: list[str], workers: int = 8):
+        creds = load_credentials()
+        classes = {n: driver_for(estate.nodes[n].platform) for n in names}
+
+        def fetch(name: str) -> tuple[str, str | DeviceError]:
+            view = node_view(estate, name)
+            driver = classes[name](name, view.mgmt_ipv4.split("/")[0], creds)
+            try:
+                driver.open()
+                return name, driver.get_running()
+            except DeviceError as exc:
+                return name, exc
+            finally:
+                driver.close()
+
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(names) or 1))) as pool:
+            self._configs = dict(pool.map(fetch, names))
+        failed = [v for v in self._configs.values() if isinstance(v, DeviceError)]
+        if failed:
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            raise DeviceError(failed[0].device, str(failed[0]).split(": ", 1)[-1] + more)
+
+    def get(self, name: str) -> str:
+        """The running config fetched for `name`."""
+        value = self._configs[name]
+        assert isinstance(value, str)
+        return value

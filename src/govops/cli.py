@@ -55,6 +55,10 @@ def _register() -> None:
     from govops.hosts.commands import app as hosts_app
 
     app.add_typer(hosts_app, name="hosts")
+    from govops.cloud.commands import cloud_app, tenant_app
+
+    app.add_typer(cloud_app, name="cloud")
+    app.add_typer(tenant_app, name="tenant")
 
 
 _register()

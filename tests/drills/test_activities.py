@@ -156,3 +156,14 @@ def test_recover_a_drill_whose_runner_died(tmp_path: Path, monkeypatch: pytest.M
     data = json.loads((work.path / "report.json").read_text())
     assert data["verdict"] == "aborted" and "died during the drill" in data["reasons"][0]
     assert runstate.recover_stale() is None
+
+
+def test_promql_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {"status": "success", "data": {"result": [{"value": [0, "0.2"]},
+                                                        {"value": [0, "0.9"]}]}}
+    monkeypatch.setattr(probes, "_http", lambda *a, **k: (200, answers))
+    assert probes.promql_within("http://127.0.0.1:9090", "x", 0, 1)["ok"]
+    assert not probes.promql_within("http://127.0.0.1:9090", "x", 0, 0.5)["ok"]
+    monkeypatch.setattr(probes, "_http", lambda *a, **k: (_ for _ in ()).throw(OSError("refused")))
+    result = probes.promql_within("http://127.0.0.1:9090", "x", 0, 1)
+    assert not result["ok"] and "refused" in result["detail"]

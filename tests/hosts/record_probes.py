@@ -13,14 +13,14 @@ import json
 import sys
 from pathlib import Path
 
-from govops.hosts.check import SshOptions, _Session, probe
+from govops.hosts.check import SshOptions, SshSession, probe
 from govops.hosts.controls import PROBES
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
 
 
 def record(case: str, address: str, key: str) -> Path:
-    with _Session(SshOptions(key=key, strict_host_keys=False)) as session:
+    with SshSession(SshOptions(key=key, strict_host_keys=False)) as session:
         outputs = probe(session.host(address), list(PROBES))
     path = RECORDED / f"{case}.json"
     path.write_text(json.dumps({name: {"rc": o.rc, "stdout": o.stdout, "stderr": o.stderr}

@@ -26,7 +26,7 @@ groups and rules get headroom for the tenant's own application tiers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -475,6 +475,11 @@ class DrPlacement(pulumi.ComponentResource):
               mode: str) -> Tenancy:
         prefix = f"{args.name}-{replica.role}"
         opts = pulumi.ResourceOptions(parent=self, provider=cloud.provider)
+        if replica.cloud == args.cloud:
+            # A copy on its home cloud (another site of it) may keep the home's prefixes
+            # (IP-preserving failover); the home subnets already hold them in this cloud's
+            # subnet pools, and a pool hands a prefix out once, so the copy's stand outside.
+            cloud = replace(cloud, subnetpool_v4_id=None, subnetpool_v6_id=None)
         tenancy = _build_tenancy(
             prefix, project_name=prefix,
             description=f"{replica.role} copy of {args.name} (DR {args.dr_level}, {mode})",

@@ -26,8 +26,8 @@ How it is made fast (each measured, see `benchmarks/cloud_floor.py`):
 * Resource stack traces (`traceback.extract_stack` per resource, used for source positions)
   are not needed offline and are skipped for the duration of the run.
 * A program may be a generator: every `batch` items it yields, the runner drains the
-  outstanding registrations (`wait_for_rpcs`), so memory stays bounded by a batch instead of
-  growing with the whole province. The cyclic GC is run by hand, once per drain (see
+  outstanding registrations and outputs (`_drain`), so memory stays bounded by a batch
+  instead of growing with the whole province. The cyclic GC is run by hand, once per drain (see
   `_manual_gc`): left alone it spends most of the run rescanning in-flight SDK objects.
 """
 

@@ -45,11 +45,15 @@ def _wait_event(work: WorkDir, name: str, since: float, timeout: float,
 # --- the service and its load (started and stopped by the drill's control) ------------------
 
 
-def start_service(work_dir: str, dc_dir: str, listen: str = "198.19.250.254") -> str:
-    """Start the e-government service in the root namespace; returns its URL."""
+def start_service(work_dir: str, dc_dir: str, listen: str | None = None) -> str:
+    """Start the e-government service in the root namespace, listening on the root
+    namespace's interconnect address (`listen` overrides); returns its URL."""
+    from govops.drills.labinfo import client_address
+
     work = WorkDir(work_dir)
     since = time.time()
-    spawn.start(work, "service", "service", ["--dc-dir", str(dc_dir), "--listen", listen])
+    address = listen or client_address(Path(dc_dir))
+    spawn.start(work, "service", "service", ["--dc-dir", str(dc_dir), "--listen", address])
     event = _wait_event(work, "service-listening", since, 15, role="service")
     return str(event["url"])
 
@@ -150,33 +154,76 @@ def _record_switchover(work: WorkDir, step: Any, source: str, target: str) -> No
 def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
     """Return the primary role to the original primary centre and restore the topology.
 
-    Failed centres come back as standbys of the current primary (pg_rewind; a fresh
-    pg_basebackup when the rewind cannot work), then a planned switchover hands the primary
-    role back, the same-city centre becomes synchronous again and the remote-dr centre
-    follows asynchronously (`datacentres.restore_topology`)."""
+    1. the original primary comes back as a standby of the current primary (pg_rewind when it
+       diverged — it always has after an unplanned loss);
+    2. a planned switchover hands it the primary role (zero loss; running standbys follow);
+    3. every other centre that does not stream from it yet is rewound onto it — after a
+       regional disaster that is the same-city centre, rewound locally from dc-a rather than
+       over the long link from the remote centre;
+    4. the same-city centre is made synchronous again.
+    Whatever cannot be done this way is left to `datacentres.restore_topology` (which also
+    re-clones a centre pg_rewind cannot repair)."""
     from govops.lab import datacentres
+    from govops.lab.errors import LabError
 
     work = WorkDir(work_dir)
     dc = Path(dc_dir)
     original = by_role(dc, "primary").name
-    before = datacentres.status(dc).primary or recorded_primary(dc)
-    work.event("failback-intent", current=before, target=original)
-    steps = datacentres.restore_topology(dc)
-    done = []
-    for step in steps:
-        if step.action == "switchover":
-            _record_switchover(work, step, before, step.centre)
-        elif step.action == "rewind_and_rejoin":
-            work.event("rewound", t=step.marks.get("streaming", step.started_at + step.seconds),
-                       centre=step.centre, seconds=round(step.seconds, 4), detail=step.detail)
-        else:
-            work.event(step.action.replace("_", "-"), t=step.started_at + step.seconds,
-                       centre=step.centre, seconds=round(step.seconds, 4), detail=step.detail)
+    st = datacentres.status(dc)
+    current = st.primary
+    work.event("failback-intent", current=current, target=original)
+    done: list[dict[str, Any]] = []
+
+    def note(step: Any, event: str | None = None, **extra: Any) -> None:
+        name = event or step.action.replace("_", "-")
+        t = step.marks.get("streaming", step.started_at + step.seconds)
+        work.event(name, t=t, centre=step.centre, seconds=round(step.seconds, 4),
+                   detail=step.detail, **extra)
         done.append({"action": step.action, "centre": step.centre,
                      "seconds": round(step.seconds, 4)})
+
+    try:
+        if current is None:
+            raise LabError("no running primary")
+        for c in st.centres:
+            if c.cut:
+                note(datacentres.restore_centre_network(dc, c.name), "restored")
+        if current != original:
+            _rejoin(dc, original, current, note)
+            step = datacentres.switchover(dc, current, original)
+            _record_switchover(work, step, current, original)
+            done.append({"action": "switchover", "centre": original,
+                         "seconds": round(step.seconds, 4)})
+        for c in datacentres.status(dc).centres:
+            if c.name != original and not (c.current_role == "standby" and c.streaming):
+                _rejoin(dc, c.name, original, note)
+    except LabError as exc:
+        work.event("failback-fallback", reason=str(exc))
+        for step in datacentres.restore_topology(dc):
+            if step.action == "switchover":
+                _record_switchover(work, step, current or original, step.centre)
+            else:
+                note(step, "rewound" if step.action == "rewind_and_rejoin" else None)
     partner = ensure_sync_partner(dc_dir)
     work.event("sync-partner", centre=partner)
-    return {"from": before, "to": original, "steps": done, "synchronous": partner}
+    return {"from": current, "to": original, "steps": done, "synchronous": partner}
+
+
+def _rejoin(dc: Path, name: str, primary: str, note: Any) -> None:
+    """Make `name` stream from `primary`: re-point a running standby, else pg_rewind."""
+    from govops.lab import datacentres
+    from govops.lab.errors import LabError
+
+    st = datacentres.status(dc).centre(name)
+    if st.current_role == "standby":
+        if st.streaming and st.upstream == primary:
+            return
+        try:
+            note(datacentres.repoint_standby(dc, name, primary))
+            return
+        except LabError:
+            pass
+    note(datacentres.rewind_and_rejoin(dc, name, primary), "rewound")
 
 
 def ensure_sync_partner(dc_dir: str, timeout: float = 15.0) -> str | None:

@@ -45,6 +45,15 @@ def centres(dc: Path) -> list[Centre]:
     return [Centre(c["name"], c["role"], c["ipv4"].split("/")[0], port) for c in spec["centres"]]
 
 
+def client_address(dc: Path) -> str:
+    """The root namespace's address on the DC interconnect (where the service listens)."""
+    try:
+        spec = json.loads((Path(dc) / "spec.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        raise BadInput(f"the DC lab is not up ({dc} has no spec.json): run govops lab up") from None
+    return str(spec.get("client_ipv4", "198.19.250.254/24")).split("/")[0]
+
+
 def centre(dc: Path, name: str) -> Centre:
     for c in centres(dc):
         if c.name == name:

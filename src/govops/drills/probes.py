@@ -82,6 +82,27 @@ def service_accepts_writes(url: str, timeout_s: float = 5.0) -> dict[str, Any]:
         time.sleep(0.2)
 
 
+def promql_within(url: str, query: str, low: float, high: float,
+                  timeout_s: float = 3.0) -> dict[str, Any]:
+    """A PromQL probe: every series of the instant `query` is within [low, high].
+
+    For hypotheses that read the monitoring (e.g. `max(govops_dr_rpo_seconds)` ≤ 1) once
+    Prometheus runs next to the lab; `url` is Prometheus' base URL."""
+    import urllib.parse
+
+    target = f"{url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+    try:
+        status, body = _http("GET", target, None, timeout=timeout_s)
+    except (OSError, ValueError) as exc:
+        return {"ok": False, "values": [], "detail": f"Prometheus at {url}: {exc}"}
+    if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
+        return {"ok": False, "values": [], "detail": f"Prometheus at {url}: HTTP {status}"}
+    values = [float(r["value"][1]) for r in body["data"].get("result", [])]
+    ok = bool(values) and all(low <= v <= high for v in values)
+    return {"ok": ok, "values": values,
+            "detail": f"{query} = {values or 'no data'} (want {low:g}..{high:g})"}
+
+
 # --- the three centres ---------------------------------------------------------------------
 
 

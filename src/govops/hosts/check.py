@@ -170,7 +170,7 @@ def resolve_key(key: str | None) -> str | None:
 
 # --- running ---
 
-class _Session:
+class SshSession:
     """testinfra ssh hosts sharing one control directory; closes the masters on exit."""
 
     def __init__(self, ssh: SshOptions) -> None:
@@ -205,14 +205,14 @@ class _Session:
                            check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> _Session:
+    def __enter__(self) -> SshSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _reach(session: _Session, target: Target) -> str | None:
+def _reach(session: SshSession, target: Target) -> str | None:
     """None when `true` runs over SSH, else why not (ssh's last line)."""
     try:
         result = session.host(target.address).run("true")
@@ -234,7 +234,7 @@ def probe(host: Any, names: list[str]) -> dict[str, ProbeOutput]:
     return outputs
 
 
-def check_target(session: _Session, target: Target) -> HostReport:
+def check_target(session: SshSession, target: Target) -> HostReport:
     """Every control of the target's level on the target."""
     started = time.perf_counter()
     host = session.host(target.address)
@@ -253,7 +253,7 @@ def run_check(estate: Estate, chosen: list[Target], ssh: SshOptions, parallel: i
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     workers = max(1, min(parallel, len(chosen)))
-    with _Session(ssh) as session, ThreadPoolExecutor(max_workers=workers) as pool:
+    with SshSession(ssh) as session, ThreadPoolExecutor(max_workers=workers) as pool:
         reached = list(pool.map(lambda t: _reach(session, t), chosen))
         unreachable = [(t, why) for t, why in zip(chosen, reached, strict=True) if why]
         if unreachable:

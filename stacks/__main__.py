@@ -1,4 +1,4 @@
-"""govops-cloud: the Pulumi program of one cloud of the 1+N+M government cloud (draft).
+"""govops-cloud: the Pulumi program of one cloud of the 1+N+M government cloud.
 
 Stack name = cloud name. The stack spec (JSON of `govops.cloud.args.StackSpec`: the cloud,
 every cloud — DR copies live on other clouds — and every tenant) comes from the file named

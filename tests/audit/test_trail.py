@@ -90,17 +90,19 @@ def test_audited_records_failures_and_reraises(audit_env: Path, error: BaseExcep
 def test_decorator_and_current(tmp_path: Path, audit_env: Path) -> None:
     report = tmp_path / "report.md"
 
-    @audited("drill run", argv=["govops", "drill", "run"])
-    def run_drill() -> None:
+    @audited("drill run", argv=["govops", "drill", "run"], devices=["dr-1"])
+    def run_drill(site: str) -> None:
         report.write_text("# drill\n")
         current().add(report)
+        current().device(site)
 
-    run_drill()
-    run_drill()  # a decorator can be used more than once
+    run_drill("dc-a")
+    run_drill("dc-b")  # a decorator can be used more than once: nothing carries over
     current().add(report)  # outside any audited block: a no-op
     records = lines(audit_env)
     assert [r["seq"] for r in records] == [1, 2]
     assert all(list(r["artefacts"]) == [str(report)] for r in records)
+    assert [r["devices"] for r in records] == [["dc-a", "dr-1"], ["dc-b", "dr-1"]]
 
 
 def test_unsigned_when_no_key_is_configured(audit_env: Path) -> None:

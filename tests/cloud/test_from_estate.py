@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import runpy
-from pathlib import Path
 
 import pytest
 
@@ -37,16 +36,16 @@ def test_one_stack_per_cloud_each_with_every_cloud_and_tenant(lab):
     assert len(spec.tenants) == 5
 
 
-def test_clouds_pool_the_ipam_tenant_blocks_and_take_ops_networks_from_the_top(lab):
+def test_clouds_pool_the_ipam_tenant_blocks_and_take_ops_networks_from_pool_tops(lab):
     gov, health, fs = lab.clouds
     assert (gov.kind, gov.capacity.vcpu, gov.capacity.floating_ips) == ("provincial", 2048, 256)
     assert (health.kind, fs.kind) == ("industry", "regional")
     assert gov.subnet_pool_v4 == ("198.18.192.0/18",) and gov.subnet_pool_v4_length == 27
     assert gov.subnet_pool_v6 == ("2001:db8:f000::/36",) and gov.subnet_pool_v6_length == 64
     assert [(c.ops_ipv4_cidr, c.ops_ipv6_cidr) for c in lab.clouds] == [
-        ("198.18.255.224/27", "2001:db8:ffff:ffff::/64"),
-        ("198.18.255.192/27", "2001:db8:ffff:fffe::/64"),
-        ("198.18.255.160/27", "2001:db8:ffff:fffd::/64")]
+        ("198.18.31.224/27", "2001:db8:ffff:ffff::/64"),  # host-v4 198.18.24.0/21,
+        ("198.18.31.192/27", "2001:db8:ffff:fffe::/64"),  # tenant-v6 2001:db8:f000::/36
+        ("198.18.31.160/27", "2001:db8:ffff:fffd::/64")]
 
 
 def test_tenant_networks_are_their_ipam_blocks(lab):
@@ -98,13 +97,23 @@ def test_without_a_remote_dr_site_there_is_no_copy_and_gr002_stops_the_plan(lab_
             "below 4") in str(caught.value).splitlines()
 
 
-def test_a_tenant_block_on_an_ops_network_is_bad_input(lab_copy):
-    # 8 blocks: six tenant networks take 0-5, the three clouds' ops networks want 7, 6 and 5.
-    replace(lab_copy / "province.yaml", "tenant-v4:     {prefix: 198.18.192.0/18, length: 27}",
-            "tenant-v4:     {prefix: 198.18.192.0/24, length: 27}")
+def test_ops_networks_that_do_not_fit_or_overlap_are_bad_input(lab_copy):
+    province = lab_copy / "province.yaml"
+    # 64 addresses cannot hold three /27 ops networks
+    replace(province, "host-v4:       {prefix: 198.18.24.0/21,  length: 32}",
+            "host-v4:       {prefix: 198.18.24.0/26,  length: 32}")
     (lab_copy / "ipam.lock.yaml").unlink()
-    with pytest.raises(BadInput, match=r"tenant-v4: foshan-admin-city-portal/web holds "
-                                       r"198\.18\.192\.160/27, the ops network of cloud fs-gov"):
+    with pytest.raises(BadInput, match=r"^IPAM pool host-v4 \(198\.18\.24\.0/26\) cannot hold 3 "
+                                       r"ops networks of /27 at its top \(one per cloud\)"):
+        ops_networks(load_estate(lab_copy))
+    # 128 addresses and four clouds: the fourth ops network (.0/27) meets the hosts (.1-.6)
+    replace(province, "host-v4:       {prefix: 198.18.24.0/26,  length: 32}",
+            "host-v4:       {prefix: 198.18.24.0/25,  length: 32}")
+    replace(lab_copy / "clouds.yaml", "  - name: fs-gov\n",
+            "  - {name: c4, kind: regional, sites: [gz-sec], capacity: {vcpu: 1, ram_gb: 1, "
+            "volume_gb: 1}}\n  - name: fs-gov\n")
+    with pytest.raises(BadInput, match=r"^IPAM pool host-v4: db-gz-main-1 holds 198\.18\.24\.1/32, "
+                                       r"inside the ops network of cloud fs-gov"):
         ops_networks(load_estate(lab_copy))
 
 
@@ -144,3 +153,17 @@ def test_a_copy_on_its_home_cloud_keeps_the_prefixes_outside_the_pool(lab):
     assert home["cidr"] == copy["cidr"] == "2001:db8:f000::/64"
     net = records["hrss-social-security-remote-dr-net-app"]["inputs"]
     assert net["availabilityZoneHints"] == ["mz-dr"]
+
+
+def test_a_saved_plan_of_a_cloud_gone_from_the_estate_is_all_deletes(tmp_path):
+    from govops.cloud import diff
+
+    record = {"urn": "urn:pulumi:old-cloud::govops-cloud::govops:cloud:CloudPlatform::old-cloud",
+              "type": "govops:cloud:CloudPlatform", "name": "old-cloud", "parent": None,
+              "tenant": None, "custom": False, "provider": None, "inputs": {"cloud": "old-cloud"}}
+    diff.save(tmp_path / "old-cloud.json", [record], "old-cloud")
+    result = planning.plan_estate(LAB, plans_dir=tmp_path).to_json()
+    old = result["stacks"][-1]
+    assert (old["stack"], old["resources"], old["summary"]["delete"]) == ("old-cloud", 0, 1)
+    assert old["changes"][0]["op"] == "delete" and old["changes"][0]["name"] == "old-cloud"
+    assert [s["stack"] for s in result["stacks"][:3]] == ["gd-gov", "gd-health", "fs-gov"]

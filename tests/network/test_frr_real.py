@@ -20,7 +20,7 @@ from govops.network.diff import diff_device
 from govops.network.render import render_all
 from tests.network.frr_harness import ThrowawayFrr, available
 
-pytestmark = [pytest.mark.lab, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(300)]  # generous: shared, busy machines
 
 REASON = available()
 skip = pytest.mark.skipif(REASON is not None, reason=REASON or "")

@@ -66,7 +66,7 @@ def test_frr_loads_ospf_processes_before_interfaces(lab_estate) -> None:
 
 
 def test_frr_uplinks_have_bfd_ospf_both_families(lab_estate) -> None:
-    text = render_device(lab_estate, "cnty-tianhe-1")
+    text = render_device(lab_estate, "cnty-yuexiu-1")
     blocks = text.split("\ninterface ")[1:]
     uplinks = [b for b in blocks if "uplink to" in b or "downlink to" in b]
     assert len(uplinks) == 4  # two city uplinks, two town downlinks
@@ -75,6 +75,15 @@ def test_frr_uplinks_have_bfd_ospf_both_families(lab_estate) -> None:
                      "ip ospf network point-to-point", "ipv6 ospf6 network point-to-point"):
             assert f" {line}\n" in block
     assert "  transmit-interval 100\n  receive-interval 100\n" in text
+
+
+def test_a_link_with_its_own_bfd_timers_gets_its_own_profile_at_both_ends(lab_estate) -> None:
+    town = render_device(lab_estate, "town-tianhe-a")
+    county = render_device(lab_estate, "cnty-tianhe-1")
+    for text in (town, county):
+        assert " profile uplink-50x3\n  transmit-interval 50\n  receive-interval 50\n" in text
+    assert town.count("ip ospf bfd profile uplink-50x3") == 2
+    assert county.count("ip ospf bfd profile uplink-50x3") == 1  # only the link to that town
 
 
 def test_route_reflectors_and_clients(lab_estate) -> None:
@@ -179,7 +188,7 @@ def test_every_guangdong_config_lints_clean(gd_estate) -> None:
 @pytest.mark.parametrize("edit,problem", [
     (lambda t: t.replace("exit\n!\ninterface eth2", "!\ninterface eth2", 1),
      "section not closed by exit: interface eth1"),
-    (lambda t: t.replace("ip ospf bfd profile uplink", "ip ospf bfd profile fast", 1),
+    (lambda t: t.replace("ip ospf bfd profile uplink-50x3", "ip ospf bfd profile fast", 1),
      "bfd profile fast used but not defined"),
     (lambda t: t.replace("198.18.64.59/31", "198.18.64.57/31"),
      "address configured twice: 198.18.64.57/31"),

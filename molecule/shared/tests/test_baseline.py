@@ -90,3 +90,13 @@ def test_packages_from_the_internal_mirror_only(name):
     assert done.returncode == 0
     assert [line for line in done.stdout.splitlines() if line.strip()] == [
         "deb [trusted=yes] file:/srv/repo ./"]
+
+
+@pytest.mark.parametrize("name", list(ADDRESSES))
+def test_rsyslog_config_valid_and_forwarding_queued(name):
+    done = subprocess.run([*SSH, f"root@{ADDRESSES[name]}",
+                           "rsyslogd -N1 2>&1; grep -c omfwd /etc/rsyslog.d/90-govops-forward.conf"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout
+    assert "End of config validation run" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == str(len(ESTATE.network.syslog_servers))

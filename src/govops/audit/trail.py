@@ -302,7 +302,7 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
         self.inputs = list(inputs)
         self.artefacts = list(artefacts)
         self.estate_dir = estate_dir
-        self.argv = argv if argv is not None else ["govops", *sys.argv[1:]]
+        self.argv = argv
         self.devices = list(devices)
         self.tenants = list(tenants)
         self.detail: dict[str, Any] = {}
@@ -313,7 +313,11 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
         self._key: keys.OperatorKey | None = None
 
     def _recreate_cm(self) -> audited:
-        return copy.copy(self)
+        """A fresh block per decorated call (lists are not shared between calls)."""
+        fresh = copy.copy(self)
+        fresh.inputs, fresh.artefacts = list(self.inputs), list(self.artefacts)
+        fresh.devices, fresh.tenants, fresh.detail = list(self.devices), list(self.tenants), dict(self.detail)
+        return fresh
 
     def add(self, *artefacts: Path) -> None:
         """Files (or folders) this command wrote; digested when the command ends."""
@@ -343,7 +347,8 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
             _CURRENT.reset(self._token)
         result = self.result if self.result is not None and exc_type is None else _outcome(exc_type, exc)
         try:
-            self.record = record(self.command, self.argv, result, self.inputs, self.artefacts,
+            argv = self.argv if self.argv is not None else ["govops", *sys.argv[1:]]
+            self.record = record(self.command, argv, result, self.inputs, self.artefacts,
                                  self.estate_dir, devices=self.devices, tenants=self.tenants,
                                  detail=self.detail, log=self.log, key=self._key)
         except Exception as audit_error:

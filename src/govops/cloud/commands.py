@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from govops.console import Output, emit_json, err, out
+from govops.estate.errors import display_path
 
 cloud_app = typer.Typer(
     help="Cloud tenancy as code: one Pulumi stack per cloud (1+N+M), planned offline.",
@@ -124,19 +125,19 @@ def print_stack_plan(plan: Any, limit: int) -> None:
         out.print(f"… {len(rows) - len(shown)} more tenants (--limit 0 shows all)")
     summary = diff.summary(plan.changes)
     if not plan.had_saved_plan:
-        out.print(f"no saved plan at {plan.saved_plan}: everything is a creation "
+        out.print(f"no saved plan at {display_path(str(plan.saved_plan))}: everything is a creation "
                   "(--save makes this plan the saved one)")
     out.print(f"changes against the saved plan: {_summary_text(summary)}")
     print_changes(plan.changes, limit)
     if plan.saved:
-        out.print(f"saved the plan of {stack} to {plan.saved_plan}")
+        out.print(f"saved the plan of {stack} to {display_path(str(plan.saved_plan))}")
 
 
 @cloud_app.command()
 def stacks(
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help=ESTATE_HELP),
     out_dir: Path = typer.Option(None, "--out", help="The Pulumi project folder "
-                                 "[default: stacks/ of the checkout]."),
+                                 "(default: stacks/ of the checkout)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Write the stack config from the estate: Pulumi.<stack>.yaml and specs/<stack>.json."""
@@ -150,9 +151,9 @@ def stacks(
         return
     for name, files in written.files.items():
         state = "written" if name in written.changed else "unchanged"
-        out.print(f"{name}: {', '.join(files)} ({state})")
+        out.print(f"{name}: {', '.join(display_path(f) for f in files)} ({state})")
     for path in written.stale:
-        out.print(f"[yellow]{path}: its cloud is no longer in the estate; destroy the stack, "
+        out.print(f"[yellow]{display_path(path)}: its cloud is no longer in the estate; destroy the stack, "
                   "then delete the file[/]")
 
 
@@ -162,7 +163,7 @@ def plan(
     stack: str = typer.Option("all", "--stack", help="A cloud's stack, or all."),
     save: bool = typer.Option(False, "--save", help="Make this plan the saved plan."),
     plans: Path = typer.Option(None, "--plans", help="Folder of saved plans "
-                               "[default: <estate>/.plans]."),
+                               "(default: <estate>/.plans)."),
     limit: int = typer.Option(20, "--limit", help="Table rows per stack in text output "
                               "(0: all)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
@@ -198,8 +199,8 @@ def plan(
     for stack_plan in result.stacks:
         print_stack_plan(stack_plan, limit)
     total = result.to_json()["summary"]
-    out.print(f"\n[bold]{len(result.stacks)} stacks, "
-              f"{sum(len(s.resources) for s in result.stacks)} resources:[/] "
+    out.print(f"\n[bold]{_count(len(result.stacks), 'stack')}, "
+              f"{_count(sum(len(s.resources) for s in result.stacks), 'resource')}:[/] "
               f"{_summary_text(total)}")
 
 
@@ -223,7 +224,7 @@ def up(
     stack: str = typer.Option(..., "--stack", help="The cloud's stack."),
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help=ESTATE_HELP),
     stacks_dir: Path = typer.Option(None, "--stacks", help="The Pulumi project folder "
-                                    "[default: stacks/ of the checkout]."),
+                                    "(default: stacks/ of the checkout)."),
 ) -> None:
     """Deploy one stack to its real cloud (Pulumi Automation API; needs the pulumi CLI)."""
     _apply("up", stack, estate, stacks_dir)
@@ -236,7 +237,7 @@ def destroy(
                              "is deleted."),
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help=ESTATE_HELP),
     stacks_dir: Path = typer.Option(None, "--stacks", help="The Pulumi project folder "
-                                    "[default: stacks/ of the checkout]."),
+                                    "(default: stacks/ of the checkout)."),
 ) -> None:
     """Delete every resource of one stack from its real cloud (needs the pulumi CLI)."""
     from govops.errors import BadInput
@@ -256,10 +257,10 @@ def add(
     mlps: int = typer.Option(..., "--mlps", help="MLPS (等保) level, 1-5."),
     dr_level: int = typer.Option(..., "--dr-level", help="DR level (GB/T 20988), 1-6."),
     quota: str = typer.Option(None, "--quota", help="vcpu=N,ram_gb=N,volume_gb=N,"
-                              "floating_ips=N [default: vcpu=16,ram_gb=64,volume_gb=1024,"
-                              "floating_ips=0]."),
+                              "floating_ips=N (default: vcpu=16,ram_gb=64,volume_gb=1024,"
+                              "floating_ips=0)."),
     network: list[str] = typer.Option(None, "--network", help="NAME[:PORT,PORT] (repeat); "
-                                      "ports are open to the world [default: main]."),
+                                      "ports are open to the world (default: main)."),
     contact: list[str] = typer.Option(None, "--contact", help="Contact address (repeat)."),
     limit: int = typer.Option(30, "--limit", help="Change rows shown (0: all)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
@@ -276,10 +277,11 @@ def add(
     if output is Output.json:
         emit_json(result.to_json())
         return
-    out.print(f"added tenant [bold]{result.tenant}[/] to {result.file} "
+    out.print(f"added tenant [bold]{result.tenant}[/] to {display_path(str(result.file))} "
               f"(cloud {cloud}, MLPS {mlps}, DR {dr_level})")
     for name, pair in result.subnets.items():
-        out.print(f"  network {name}: {pair['ipv4']}, {pair['ipv6']} (pinned in {result.lock})")
+        out.print(f"  network {name}: {pair['ipv4']}, {pair['ipv6']} "
+                  f"(pinned in {display_path(str(result.lock))})")
     for r in result.replicas:
         out.print(f"  {r['role']} copy on cloud {r['cloud']}, site {r['site']}")
     only_its = all(c["op"] == "create" and c.get("tenant") == result.tenant

@@ -10,13 +10,16 @@ allocation), so the same estate always gives byte-identical stack specs. The dec
 * **Cloud** (`CloudArgs`): kind and capacity from `clouds:`; its subnet pools are the estate's
   `tenant-v4`/`tenant-v6` IPAM pools (prefix and block length), so a tenant subnet is always
   an IPAM block inside its cloud's pool. The external network is the default `public`.
-* **Ops network** of each cloud: the *last* blocks of the `tenant-v4`/`tenant-v6` pools,
-  counted down in `clouds:` order — the first cloud takes the pool's last /27 and last /64, the
-  second the ones before them, and so on. IPAM hands tenant blocks out lowest first, so the two
-  ends meet only when a pool is nearly full; `ops_networks` then stops with a BadInput naming
-  the tenant and the fix instead of planning an overlap. The ops network is a tenant-sized
-  network of the cloud's own ops project, so the tenant pools are the right home for it. Keep
-  `clouds:` append-only (as every IPAM request): moving a cloud renumbers its ops network.
+* **Ops network** of each cloud (the management source of MLPS 3+ rules): tenant-sized blocks
+  (the `tenant-v4`/`tenant-v6` block lengths) taken from the *top* of the IPv4 `host-v4` pool
+  (data-centre management, where IPv4 space is to spare: hosts take its lowest addresses) and
+  of the IPv6 `tenant-v6` pool (2^28 /64s), counted down in `clouds:` order — the first cloud
+  takes the last block of each, the second the ones before, and so on. IPAM hands blocks out
+  lowest first, so the two ends meet only when a pool is nearly full; `ops_networks` then stops
+  with a BadInput naming the allocation and the fix instead of planning an overlap. (Not the
+  top of `tenant-v4`: a province-sized estate fills it — the generated Sichuan estate uses 504
+  of its 512 blocks.) Keep `clouds:` append-only (as every IPAM request): moving a cloud
+  renumbers its ops network.
 * **Tenant** (`TenantArgs`): department, system, cloud, levels, quotas; each network's IPv4 and
   IPv6 prefix is its IPAM block (`tenant-v4`/`tenant-v6`, key `<tenant>/<network>`); the DNS
   zone is `<system>.<department>.<network.domain>`.
@@ -45,36 +48,50 @@ from govops.estate.estate import Estate
 from govops.estate.model import Cloud, Tenant
 
 TENANT_POOLS = ("tenant-v4", "tenant-v6")
+OPS_POOLS = ("host-v4", "tenant-v6")
+"""Where ops networks come from (IPv4, IPv6); their block sizes are the tenant pools'."""
 SITE_ROLES = {"remote-dr": ("remote-dr",), "same-city": ("same-city", "primary")}
 """Site roles a copy of each role may stand on, in order of preference."""
 
 
-def _pool(estate: Estate, name: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    return ipaddress.ip_network(estate.ipam.pools[name].prefix)
+def _top_blocks(estate: Estate, pool_name: str, length: int, count: int) -> list[str]:
+    """The last `count` blocks of `length` bits of a pool, from its top down."""
+    pool = ipaddress.ip_network(estate.ipam.pools[pool_name].prefix)
+    step = 1 << (pool.max_prefixlen - length)
+    if length < pool.prefixlen or count * step > pool.num_addresses:
+        raise BadInput(f"IPAM pool {pool_name} ({pool}) cannot hold {count} ops networks of "
+                       f"/{length} at its top (one per cloud): widen pool {pool_name} in "
+                       "province.yaml")
+    top = int(pool.broadcast_address) + 1
+    return [f"{ipaddress.ip_address(top - (i + 1) * step)}/{length}" for i in range(count)]
 
 
 def ops_networks(estate: Estate) -> dict[str, tuple[str, str]]:
-    """Cloud name → (IPv4, IPv6) prefix of its ops network: the tenant pools' last blocks.
+    """Cloud name → (IPv4, IPv6) prefix of its ops network, from the top of the ops pools.
 
-    BadInput when a tenant's IPAM block is one of them (the pool is nearly exhausted).
+    BadInput when an IPAM allocation of those pools lies in one (the pool is nearly full).
     """
-    blocks: list[list[str]] = []
-    for pool_name in TENANT_POOLS:
-        pool = _pool(estate, pool_name)
-        length = estate.ipam.pools[pool_name].length
-        step = 1 << (pool.max_prefixlen - length)
-        top = int(pool.broadcast_address) + 1
-        blocks.append([f"{ipaddress.ip_address(top - (i + 1) * step)}/{length}"
-                       for i in range(len(estate.clouds))])
-    result = {name: (blocks[0][i], blocks[1][i]) for i, name in enumerate(estate.clouds)}
-    taken = {prefix: cloud for cloud, pair in result.items() for prefix in pair}
-    for pool_name in TENANT_POOLS:
+    count = len(estate.clouds)
+    blocks = {pool: _top_blocks(estate, pool, estate.ipam.pools[sized].length, count)
+              for pool, sized in zip(OPS_POOLS, TENANT_POOLS, strict=True)}
+    result = {name: (blocks[OPS_POOLS[0]][i], blocks[OPS_POOLS[1]][i])
+              for i, name in enumerate(estate.clouds)}
+    for pool_name in OPS_POOLS:
+        ranges = [(int(n.network_address), int(n.broadcast_address), cloud)
+                  for cloud, pair in result.items()
+                  for n in [ipaddress.ip_network(pair[OPS_POOLS.index(pool_name)])]]
+        low = min(r[0] for r in ranges)
         for key, prefix in estate.allocation.prefixes.get(pool_name, {}).items():
-            if prefix in taken:
-                raise BadInput(
-                    f"IPAM pool {pool_name}: {key} holds {prefix}, the ops network of cloud "
-                    f"{taken[prefix]} (the pool's last blocks serve the clouds' ops networks): "
-                    f"widen pool {pool_name} in province.yaml")
+            net = ipaddress.ip_network(prefix)
+            first, last = int(net.network_address), int(net.broadcast_address)
+            if last < low:
+                continue
+            for start, end, cloud in ranges:
+                if first <= end and start <= last:
+                    raise BadInput(
+                        f"IPAM pool {pool_name}: {key} holds {prefix}, inside the ops network "
+                        f"of cloud {cloud} (the pool's last blocks serve the clouds' ops "
+                        f"networks): widen pool {pool_name} in province.yaml")
     return result
 
 

@@ -20,6 +20,8 @@ class Link:
     kind: str
     bandwidth_mbps: int
     plane: str
+    bfd_interval_ms: int | None = None
+    bfd_multiplier: int | None = None
 
     def other(self, name: str) -> str:
         """The far end seen from `name`."""

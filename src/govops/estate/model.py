@@ -178,6 +178,7 @@ class Uplink(Strict):
 
     to: str
     bandwidth: Bandwidth | None = None
+    bfd: Bfd | None = None
 
 
 class Node(Strict):

@@ -250,7 +250,9 @@ def build_links(nodes: dict[str, Located], decls: list[Located], policy: Policy,
             pair = frozenset((node.name, uplink.to))
             seen.setdefault(pair, located)
             links.append(Link(f"{uplink.to}~{node.name}", uplink.to, node.name, "uplink", mbps,
-                              "extranet"))
+                              "extranet",
+                              uplink.bfd.interval_ms if uplink.bfd else None,
+                              uplink.bfd.multiplier if uplink.bfd else None))
     for located in decls:
         decl = located.obj
         ok = True

@@ -46,6 +46,8 @@ class Interface:
     peer_ipv6: str
     upstream: bool
     area: int
+    bfd_interval_ms: int
+    bfd_multiplier: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def interface_of(estate: Estate, node: Node, link: Link) -> Interface:
         peer_ipv6=_host(b6 if mine_is_a else a6),
         upstream=link.kind == "uplink" and not mine_is_a,
         area=node_area(estate, node, link),
+        bfd_interval_ms=link.bfd_interval_ms or estate.network.bfd.interval_ms,
+        bfd_multiplier=link.bfd_multiplier or estate.network.bfd.multiplier,
     )
 
 

@@ -25,8 +25,9 @@ def render(
                                      help="Only this device (repeat for more)."),
     validate: bool = typer.Option(True, "--validate/--no-validate",
                                   help="Lint every rendered config before writing any."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0,
-                             help="Worker processes for large estates (0: one per core)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=0,
+                             help="Worker processes for large estates (0: one per core). "
+                                  "One is fastest on a busy machine."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Render the intended config of every device (or --device) into OUT/<device>.cfg."""
@@ -58,14 +59,11 @@ def render(
 
 
 def running_source(running: Path | None):  # noqa: ANN201 - returns a RunningSource
-    """Where running configs come from: a folder of saved ones (`--running`). Fetching them
-    from the devices themselves plugs in here (a `RunningSource` with `get(name)`)."""
-    from govops.errors import BadInput
+    """A folder of saved running configs (`--running`), or None to fetch them live."""
     from govops.network.diff import DirectorySource
 
     if running is None:
-        raise BadInput("--running DIR is needed: a folder of saved running configs "
-                       "(<device>.cfg); fetching them from the devices comes with net push")
+        return None
     return DirectorySource(running)
 
 
@@ -94,7 +92,7 @@ def diff(
     limit: str = typer.Option(None, "--limit", "-l",
                               help="Devices: names or fnmatch patterns, comma-separated."),
     running: Path = typer.Option(None, "--running", "-r",
-                                 help="Folder of saved running configs (<device>.cfg)."),
+                                 help="Folder of saved running configs; default: fetch live."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="Exit 1 when any device differs (like git diff)."),
@@ -107,6 +105,10 @@ def diff(
     loaded = load_estate(estate)
     names = select(loaded, limit)
     source = running_source(running)
+    if source is None:
+        from govops.network.live import LiveSource
+
+        source = LiveSource(loaded, names)
     diffs = diff_estate(loaded, source, names)
     if output is Output.json:
         emit_json([d.to_dict() for d in diffs])
@@ -115,3 +117,12 @@ def diff(
     if exit_code and any(d.changes for d in diffs):
         raise CheckFailed(f"{sum(1 for d in diffs if d.changes)} devices differ from the "
                           "intended config")
+
+
+def _register_rollouts() -> None:
+    from govops.network.push_commands import register
+
+    register(app)
+
+
+_register_rollouts()

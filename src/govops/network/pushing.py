@@ -108,8 +108,10 @@ def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4) -> dict[s
     journal, state = open_journal(root, rollout_id)
     estate = load_estate(Path(state.start["estate"]))
     devices = list(reversed(order_devices(estate, list(dict.fromkeys(state.backed_up)))))
+    # decrypt every backup before any device is touched: a wrong key stops here (exit 2)
+    backups = {name: journal.read_backup(name) for name in devices}
     journal.write("rollback-start", devices=devices)
-    results = restore_devices(devices, estate, journal, _remediation(), _connector(), workers)
+    results = restore_devices(backups, estate, journal, _remediation(), _connector(), workers)
     journal.write("rollback-end", results=results)
     return results
 
@@ -138,5 +140,6 @@ def push_one(estate_dir: Path, device: str, rollout_id: str, scope: list[str], c
     intended = _intended(estate, [device])
     rollout = Rollout(estate, intended, options, journal, _remediation(), _connector())
     summary = rollout.run([device], already_ready=ready, scope=set(scope) | {device})
-    before = journal.read_backup(device) if (journal.backups / f"{device}.cfg").exists() else ""
+    backed_up = any((journal.backups / f"{device}{ext}").exists() for ext in (".cfg", ".cfg.sm4"))
+    before = journal.read_backup(device) if backed_up else ""
     return summary, before, intended[device]

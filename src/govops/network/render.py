@@ -317,6 +317,13 @@ def _role(iface: Interface) -> str:
     return "uplink" if iface.upstream else "downlink"
 
 
+def bfd_profile_name(interval_ms: int, multiplier: int, shared: Shared) -> str:
+    """`uplink` for the estate's BFD timers, `uplink-<ms>x<mult>` for a link's own."""
+    if (interval_ms, multiplier) == (shared.bfd_interval_ms, shared.bfd_multiplier):
+        return "uplink"
+    return f"uplink-{interval_ms}x{multiplier}"
+
+
 def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, Any]:
     """Everything one device's template reads."""
     interfaces = []
@@ -329,6 +336,7 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
             # the estate's hierarchy (uplinks) and on eBGP sessions.
             "ospf": i.kind in ("uplink", "peer"),
             "bfd": i.kind == "uplink",
+            "bfd_profile": bfd_profile_name(i.bfd_interval_ms, i.bfd_multiplier, shared),
         })
     areas = sorted({view.area} | {i.area for i in view.interfaces if i.kind != "ebgp"})
     ebgp: list[EbgpPeer] = []
@@ -387,6 +395,10 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
         "isolated_rd": f"{shared.asn}:{ISOLATED_VPN_ID}",
         "bfd_interval": shared.bfd_interval_ms,
         "bfd_multiplier": shared.bfd_multiplier,
+        # extra BFD profiles for uplinks with their own timers (e.g. the links a drill measures)
+        "bfd_profiles": sorted({(x["bfd_profile"], x["i"].bfd_interval_ms, x["i"].bfd_multiplier)
+                                for x in interfaces
+                                if x["bfd"] and x["bfd_profile"] != "uplink"}),
     }
 
 

@@ -237,15 +237,20 @@ class Rollout:
         return ok
 
 
-def restore_devices(devices: list[str], estate: Estate, journal: Journal, diff: DiffFn,
+def restore_devices(backups: dict[str, str], estate: Estate, journal: Journal, diff: DiffFn,
                     connect: DriverFactory, workers: int = 4) -> dict[str, str]:
-    """Roll back: give every device its journalled backup again. Device → 'restored' or error."""
+    """Roll back: give every device its backup (device → config) again.
+
+    Returns device → 'restored' or what went wrong.
+    """
+    devices = list(backups)
+
     def one(name: str) -> tuple[str, str]:
         view = node_view(estate, name)
         driver = connect(view)
         try:
             driver.open()
-            backup = journal.read_backup(name)
+            backup = backups[name]
             changes = diff(view.platform, driver.get_running(), backup)
             driver.apply(changes)
             left = diff(view.platform, driver.get_running(), backup)

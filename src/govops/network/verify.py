@@ -64,7 +64,8 @@ def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
         router_id = _host(views[iface.peer].loopback_ipv4)
         exp.ospf[router_id] = iface.peer
         exp.ospf6[router_id] = iface.peer
-        exp.bfd[iface.peer_ipv4] = iface.name
+        if iface.kind == "uplink":  # BFD runs on the hierarchy's uplinks, not on peer links
+            exp.bfd[iface.peer_ipv4] = iface.name
     for address in _NEIGHBOR.findall(intended):
         try:
             canonical = str(ipaddress.ip_address(address))

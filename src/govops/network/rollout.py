@@ -205,9 +205,11 @@ class Rollout:
             if not changes:
                 return DeviceResult(name, "unchanged")
             try:
+                before = driver.get_state()
                 self.journal.write("apply", device=name, changes=changes)
                 driver.apply(changes)
-                exp = expectation(self.estate, view, intended, ready, self.views, self.owners)
+                exp = expectation(self.estate, view, intended, ready, self.views, self.owners,
+                                  before)
                 gaps = wait_until_verified(driver.get_state, exp, self.options.verify_timeout_s)
                 if gaps:
                     raise DeviceError(name, "verification failed: " + "; ".join(gaps[:4])

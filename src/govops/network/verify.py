@@ -52,19 +52,32 @@ def address_owners(views: Iterable[NodeView]) -> dict[str, str]:
 
 
 def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
-                views: dict[str, NodeView], owners: dict[str, str]) -> Expectation:
-    """Sessions and routes `view` must show, given the set of ready peers."""
+                views: dict[str, NodeView], owners: dict[str, str],
+                before: DeviceState | None = None) -> Expectation:
+    """Sessions and routes `view` must show after a change.
+
+    A session the estate implies is expected when its peer is ready, or when it was already
+    up before the change (`before`): a change must not break what worked.
+    """
     def is_ready(name: str) -> bool:
         return name in ready or not estate.nodes[name].managed
 
+    was = before or DeviceState()
+    up_ospf, up_ospf6 = {n.peer for n in was.ospf if n.up}, {n.peer for n in was.ospf6 if n.up}
+    up_bfd = {n.peer for n in was.bfd if n.up}
+    up_bgp = {str(ipaddress.ip_address(n.peer)) for n in was.bgp if n.up and _is_ip(n.peer)}
     exp = Expectation(device=view.name)
     for iface in view.interfaces:
-        if iface.kind == "ebgp" or not is_ready(iface.peer):
+        if iface.kind == "ebgp":
             continue
+        ready_peer = is_ready(iface.peer)
         router_id = _host(views[iface.peer].loopback_ipv4)
-        exp.ospf[router_id] = iface.peer
-        exp.ospf6[router_id] = iface.peer
-        if iface.kind == "uplink":  # BFD runs on the hierarchy's uplinks, not on peer links
+        if ready_peer or router_id in up_ospf:
+            exp.ospf[router_id] = iface.peer
+        if ready_peer or router_id in up_ospf6:
+            exp.ospf6[router_id] = iface.peer
+        # BFD runs on the hierarchy's uplinks, not on peer links
+        if iface.kind == "uplink" and (ready_peer or iface.peer_ipv4 in up_bfd):
             exp.bfd[iface.peer_ipv4] = iface.name
     for address in _NEIGHBOR.findall(intended):
         try:
@@ -72,15 +85,20 @@ def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
         except ValueError:
             continue
         owner = owners.get(canonical)
-        if owner and owner != view.name and is_ready(owner):
+        if owner and owner != view.name and (is_ready(owner) or canonical in up_bgp):
             exp.bgp[canonical] = owner
     exp.routes4[str(ipaddress.ip_network(view.loopback_ipv4))] = "own loopback"
     exp.routes6[str(ipaddress.ip_network(view.loopback_ipv6))] = "own loopback"
     for name, node in estate.nodes.items():
-        if node.level == "province" and name != view.name and is_ready(name) and exp.ospf:
-            core = views[name]
-            exp.routes4[str(ipaddress.ip_network(core.loopback_ipv4))] = f"loopback of {name}"
-            exp.routes6[str(ipaddress.ip_network(core.loopback_ipv6))] = f"loopback of {name}"
+        if node.level != "province" or name == view.name:
+            continue
+        core = views[name]
+        v4 = str(ipaddress.ip_network(core.loopback_ipv4))
+        v6 = str(ipaddress.ip_network(core.loopback_ipv6))
+        if (is_ready(name) and exp.ospf) or v4 in was.routes4:
+            exp.routes4[v4] = f"loopback of {name}"
+        if (is_ready(name) and exp.ospf6) or v6 in was.routes6:
+            exp.routes6[v6] = f"loopback of {name}"
     return exp
 
 

@@ -206,10 +206,13 @@ def measure_uplink_failover(estate, town: str = "town-tianhe-a", core: str = "pr
                                  "-w", "6", "-I", src, dst], stdout=handle,
                                 stderr=subprocess.DEVNULL)
         time.sleep(1.5)
-        table = (f"table netdev govops_cut {{ chain in {{ type filter hook ingress device "
-                 f"{peer_dev} priority 0; policy drop; }} chain out {{ type filter hook egress "
-                 f"device {peer_dev} priority 0; policy drop; }} }}")
-        subprocess.run(["ip", "netns", "exec", peer.name, "nft", table], check=True)
+        table = (f"table netdev govops_cut {{\n"
+                 f" chain in {{ type filter hook ingress device {peer_dev} priority 0; "
+                 f"policy drop; }}\n"
+                 f" chain out {{ type filter hook egress device {peer_dev} priority 0; "
+                 f"policy drop; }}\n}}\n")
+        subprocess.run(["ip", "netns", "exec", peer.name, "nft", "-f", "-"], input=table,
+                       text=True, check=True)
         try:
             ping.wait(timeout=20)
         finally:

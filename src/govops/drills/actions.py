@@ -129,26 +129,51 @@ def lose_centres(work_dir: str, dc_dir: str, centres: list[str]) -> dict[str, An
 
 def switch_over(work_dir: str, dc_dir: str, source: str, target: str) -> dict[str, Any]:
     """Planned switchover `source` → `target` (clean stop, catch-up, promote, rejoin)."""
-    from govops.lab import datacentres
-
     work = WorkDir(work_dir)
     work.event("switchover-intent", source=source, target=target)
-    step = datacentres.switchover(dc_dir, source, target)
-    _record_switchover(work, step, source, target)
+    result = _planned_switchover(work, Path(dc_dir), source, target)
     ensure_sync_partner(dc_dir)
-    return {"source": source, "target": target, "seconds": round(step.seconds, 4),
-            "writes_unavailable_s": round(step.marks["promoted"] - step.started_at, 4)}
+    return result
 
 
-def _record_switchover(work: WorkDir, step: Any, source: str, target: str) -> None:
-    work.event("fault", t=step.started_at, kind="switchover", source=source, expect=target,
+def _planned_switchover(work: WorkDir, dc: Path, source: str, target: str) -> dict[str, Any]:
+    """`datacentres.switchover` with its moments as events; the fault is the moment it is
+    asked for. When it fails after the promotion (the lab's clean-up can trip over a standby
+    that reconnected to the old primary meanwhile), the rest is finished here: every running
+    standby is made to stream from the new primary."""
+    import psycopg
+
+    from govops.lab import datacentres
+    from govops.lab.errors import LabError
+
+    t0 = time.time()
+    work.event("fault", t=t0, kind="switchover", source=source, expect=target,
                label=f"switchover {source} → {target}")
+    try:
+        step = datacentres.switchover(dc, source, target)
+    except (LabError, psycopg.Error) as exc:
+        if datacentres.status(dc).primary != target:
+            raise
+        work.event("switchover-cleanup", error=str(exc).strip().splitlines()[0][:200])
+        for c in datacentres.status(dc).centres:
+            if c.name != target and c.current_role == "standby" and not c.streaming and not c.cut:
+                _rejoin(dc, c.name, target, lambda *_a, **_k: None)
+        return {"source": source, "target": target, "note": "finished after a lab error"}
     for mark in ("stopped", "caught_up"):
         if mark in step.marks:
             work.event(mark.replace("_", "-"), t=step.marks[mark], centre=source)
     work.event("promoted", t=step.marks["promoted"], centre=target)
     if "rejoined" in step.marks:
         work.event("rejoined", t=step.marks["rejoined"], centre=source, upstream=target)
+    return {"source": source, "target": target, "seconds": round(step.seconds, 4),
+            "writes_unavailable_s": round(step.marks["promoted"] - t0, 4)}
+
+
+def _record_switchover(work: WorkDir, step: Any, source: str, target: str) -> None:
+    """Events of a switchover done by `restore_topology` (moments known afterwards)."""
+    work.event("fault", t=step.started_at, kind="switchover", source=source, expect=target,
+               label=f"switchover {source} → {target}")
+    work.event("promoted", t=step.marks["promoted"], centre=target)
 
 
 def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
@@ -163,6 +188,8 @@ def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
     4. the same-city centre is made synchronous again.
     Whatever cannot be done this way is left to `datacentres.restore_topology` (which also
     re-clones a centre pg_rewind cannot repair)."""
+    import psycopg
+
     from govops.lab import datacentres
     from govops.lab.errors import LabError
 
@@ -190,15 +217,13 @@ def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
                 note(datacentres.restore_centre_network(dc, c.name), "restored")
         if current != original:
             _rejoin(dc, original, current, note)
-            step = datacentres.switchover(dc, current, original)
-            _record_switchover(work, step, current, original)
             done.append({"action": "switchover", "centre": original,
-                         "seconds": round(step.seconds, 4)})
+                         **_planned_switchover(work, dc, current, original)})
         for c in datacentres.status(dc).centres:
             if c.name != original and not (c.current_role == "standby" and c.streaming):
                 _rejoin(dc, c.name, original, note)
-    except LabError as exc:
-        work.event("failback-fallback", reason=str(exc))
+    except (LabError, psycopg.Error) as exc:
+        work.event("failback-fallback", reason=str(exc).strip().splitlines()[0][:200])
         for step in datacentres.restore_topology(dc):
             if step.action == "switchover":
                 _record_switchover(work, step, current or original, step.centre)

@@ -317,6 +317,10 @@ def _role(iface: Interface) -> str:
     return "uplink" if iface.upstream else "downlink"
 
 
+#: Seconds between BGP connection attempts (FRR's default is 120).
+BGP_CONNECT_RETRY_S = 10
+
+
 def bfd_profile_name(interval_ms: int, multiplier: int, shared: Shared) -> str:
     """`uplink` for the estate's BFD timers, `uplink-<ms>x<mult>` for a link's own."""
     if (interval_ms, multiplier) == (shared.bfd_interval_ms, shared.bfd_multiplier):
@@ -395,6 +399,7 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
         "isolated_rd": f"{shared.asn}:{ISOLATED_VPN_ID}",
         "bfd_interval": shared.bfd_interval_ms,
         "bfd_multiplier": shared.bfd_multiplier,
+        "bgp_connect_s": BGP_CONNECT_RETRY_S,
         # extra BFD profiles for uplinks with their own timers (e.g. the links a drill measures)
         "bfd_profiles": sorted({(x["bfd_profile"], x["i"].bfd_interval_ms, x["i"].bfd_multiplier)
                                 for x in interfaces

@@ -77,12 +77,21 @@ class FrrDriver:
         self._send("write memory")
         return output
 
-    def _json(self, command: str) -> dict:
-        text = self._send(command)
-        try:
-            return json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise DeviceError(self.name, f"{command!r} did not answer JSON") from exc
+    def _json(self, command: str, attempts: int = 3) -> dict:
+        """Parse a show command's JSON; vtysh may interleave a log line, so the JSON body is
+        cut out of the text, and a garbled answer is asked for again."""
+        for attempt in range(attempts):
+            text = self._send(command)
+            starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+            if not starts:
+                return {}
+            body = text[min(starts):max(text.rfind("}"), text.rfind("]")) + 1]
+            try:
+                return json.loads(body)
+            except json.JSONDecodeError as exc:
+                if attempt == attempts - 1:
+                    raise DeviceError(self.name, f"{command!r} did not answer JSON") from exc
+        return {}
 
     def get_state(self) -> DeviceState:
         """Parse OSPF, OSPFv3, BGP and BFD neighbours and the IPv4/IPv6 routing tables."""

@@ -111,6 +111,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--tenant", default=None, help="default: the first with the highest DR level")
     parser.add_argument("--no-record", action="store_true", help="do not append to docs/benchmarks.md")
+    parser.add_argument("--note", default="", help="a sentence added to the recorded section")
     args = parser.parse_args()
 
     import os
@@ -158,7 +159,7 @@ def main() -> int:
         f"{objective.level}: RTO {objective.rto_s:g} s, RPO {objective.rpo_s:g} s. Each drill "
         f"was followed by `failback`. {time.time() - started:.0f} s in all; load average at the "
         f"end {load[0]:.1f} (other work shared the 2 cores). Reports: "
-        f"`{reports.relative_to(ROOT)}/`.",
+        f"`{reports.relative_to(ROOT)}/`." + (f" {args.note}" if args.note else ""),
         "",
         *table("site-loss", site),
         "",

@@ -38,7 +38,7 @@ def timed(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=3600)
     elapsed = time.perf_counter() - started
-    if done.returncode not in (0, 1) or (done.returncode == 1 and "hosts" not in cmd):
+    if done.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     return elapsed, done
 
@@ -55,7 +55,6 @@ def check(scenarios: list[str]) -> tuple[float, list[float]]:
         args += ["--address", f"{HOSTS[s][0]}={HOSTS[s][1]}"]
     elapsed, done = timed(args)
     report = json.loads(done.stdout)
-    assert report["passed"], done.stderr
     return elapsed, [h["seconds"] for h in report["hosts"]]
 
 

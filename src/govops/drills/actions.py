@@ -137,28 +137,31 @@ def switch_over(work_dir: str, dc_dir: str, source: str, target: str) -> dict[st
 
 
 def _planned_switchover(work: WorkDir, dc: Path, source: str, target: str) -> dict[str, Any]:
-    """`datacentres.switchover` with its moments as events; the fault is the moment it is
-    asked for. When it fails after the promotion (the lab's clean-up can trip over a standby
-    that reconnected to the old primary meanwhile), the rest is finished here: every running
-    standby is made to stream from the new primary."""
+    """`datacentres.switchover` with its moments as events; the fault is the moment the old
+    primary starts to stop. When it fails after the promotion (the lab's clean-up can trip
+    over a standby that reconnected to the old primary meanwhile), the rest is finished here:
+    every running standby is made to stream from the new primary, and the fault is dated from
+    the request."""
     import psycopg
 
     from govops.lab import datacentres
     from govops.lab.errors import LabError
 
     t0 = time.time()
-    work.event("fault", t=t0, kind="switchover", source=source, expect=target,
-               label=f"switchover {source} → {target}")
+    label = f"switchover {source} → {target}"
     try:
         step = datacentres.switchover(dc, source, target)
     except (LabError, psycopg.Error) as exc:
         if datacentres.status(dc).primary != target:
             raise
+        work.event("fault", t=t0, kind="switchover", source=source, expect=target, label=label)
         work.event("switchover-cleanup", error=str(exc).strip().splitlines()[0][:200])
         for c in datacentres.status(dc).centres:
             if c.name != target and c.current_role == "standby" and not c.streaming and not c.cut:
                 _rejoin(dc, c.name, target, lambda *_a, **_k: None)
         return {"source": source, "target": target, "note": "finished after a lab error"}
+    work.event("fault", t=step.started_at, kind="switchover", source=source, expect=target,
+               label=label)
     for mark in ("stopped", "caught_up"):
         if mark in step.marks:
             work.event(mark.replace("_", "-"), t=step.marks[mark], centre=source)
@@ -166,7 +169,7 @@ def _planned_switchover(work: WorkDir, dc: Path, source: str, target: str) -> di
     if "rejoined" in step.marks:
         work.event("rejoined", t=step.marks["rejoined"], centre=source, upstream=target)
     return {"source": source, "target": target, "seconds": round(step.seconds, 4),
-            "writes_unavailable_s": round(step.marks["promoted"] - t0, 4)}
+            "writes_unavailable_s": round(step.marks["promoted"] - step.started_at, 4)}
 
 
 def _record_switchover(work: WorkDir, step: Any, source: str, target: str) -> None:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 from typing import Any
 
 from govops.network.credentials import Credentials, netmiko_params
 from govops.network.drivers.base import DeviceError, DeviceState, Neighbor
+
+# paramiko's transport thread logs a traceback for every refused or silent connection; the
+# driver turns those into one DeviceError line, so keep paramiko's own output quiet.
+_PARAMIKO = logging.getLogger("paramiko")
+_PARAMIKO.addHandler(logging.NullHandler())
+_PARAMIKO.propagate = False
 
 #: Lines vtysh prints when it refuses a command.
 _REJECTED = ("% Unknown command", "% Invalid", "% Ambiguous", "% Command incomplete",

@@ -26,7 +26,7 @@ from typing import Any
 from govops.drills import measure as m
 from govops.drills.workdir import LedgerTail, WorkDir
 
-DEFAULT_MAX_LAG_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_LAG_BYTES = 1024 * 1024
 
 
 def is_ok(value: dict[str, Any] | None = None) -> bool:
@@ -123,16 +123,30 @@ def reply_ages(dc_dir: str) -> dict[str, float]:
 def dc_roles(dc_dir: str, phase: str = "before", before: dict[str, Any] | None = None,
              after: dict[str, Any] | None = None,
              max_lag_bytes: int = DEFAULT_MAX_LAG_BYTES,
-             max_reply_age_s: float = 3.0) -> dict[str, Any]:
+             max_reply_age_s: float = 3.0, settle_s: float = 0.0) -> dict[str, Any]:
     """Exactly one primary, and the roles expected in this `phase` ("before"/"after").
 
     An expectation names the `primary` and the standbys that must stream from it
-    synchronously (`sync`) and asynchronously (`async`), each at most `max_lag_bytes`
-    behind and heard from within `max_reply_age_s`; None or {} only requires a single
-    running primary."""
+    synchronously (`sync`) and asynchronously (`async`) — walsender state 'streaming', not
+    'catchup' — each at most `max_lag_bytes` behind and heard from within
+    `max_reply_age_s`; None or {} only requires a single running primary. A standby that is
+    still catching up (after a re-point, or behind the delayed remote link on a busy
+    machine) gets up to `settle_s` seconds; `waited_s` says how long it took."""
+    deadline = time.monotonic() + settle_s
+    t0 = time.monotonic()
+    while True:
+        result = _dc_roles_once(dc_dir, (before if phase == "before" else after) or {},
+                                max_lag_bytes, max_reply_age_s)
+        if result["ok"] or time.monotonic() >= deadline:
+            result["waited_s"] = round(time.monotonic() - t0, 2)
+            return result
+        time.sleep(0.5)
+
+
+def _dc_roles_once(dc_dir: str, expect: dict[str, Any], max_lag_bytes: int,
+                   max_reply_age_s: float) -> dict[str, Any]:
     from govops.lab import datacentres
 
-    expect = (before if phase == "before" else after) or {}
     st = datacentres.status(dc_dir)
     if not st.built:
         return {"ok": False, "primary": None, "centres": {},
@@ -173,14 +187,33 @@ def dc_roles(dc_dir: str, phase: str = "before", before: dict[str, Any] | None =
             "centres": centres, "detail": "; ".join(problems) if problems else summary}
 
 
+def _wal_position(dc_dir: str) -> tuple[float, int] | None:
+    """(time, the primary's current WAL position in bytes), None when no primary answers."""
+    import psycopg
+
+    from govops.lab import datacentres
+
+    try:
+        with psycopg.connect(datacentres.dsn(dc_dir, primary_first=True), autocommit=True) as c:
+            row = c.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+                            ).fetchone()
+        return time.time(), int(row[0])  # type: ignore[index]
+    except (psycopg.Error, TypeError):
+        return None
+
+
 def async_lag(dc_dir: str, work_dir: str, centre: str = "dc-c", seconds: float = 1.0,
               every: float = 0.05) -> dict[str, Any]:
     """Sample how far `centre` is behind the primary for `seconds` (an `async-lag` event).
 
-    Bytes: the primary's WAL position minus the standby's replay position; seconds:
-    pg_stat_replication.replay_lag (commit on the primary → replayed on the standby)."""
+    Bytes: the primary's WAL position minus the standby's replay position. Seconds, two
+    ways: pg_stat_replication.replay_lag (commit → replayed; it goes stale when the standby
+    stops making progress) and `est_seconds` = bytes behind ÷ the primary's WAL rate over the
+    sample — how many seconds of writes the standby does not have, the bound on what a
+    disaster now would lose."""
     from govops.lab import datacentres
 
+    first = _wal_position(dc_dir)
     deadline = time.monotonic() + seconds
     lag_b: list[int] = []
     lag_s: list[float] = []
@@ -194,6 +227,10 @@ def async_lag(dc_dir: str, work_dir: str, centre: str = "dc-c", seconds: float =
         if time.monotonic() >= deadline:
             break
         time.sleep(every)
+    last = _wal_position(dc_dir)
+    rate = None
+    if first and last and last[0] > first[0] and last[1] > first[1]:
+        rate = (last[1] - first[1]) / (last[0] - first[0])
     result = {
         "centre": centre,
         "samples": max(len(lag_b), len(lag_s)),
@@ -201,6 +238,8 @@ def async_lag(dc_dir: str, work_dir: str, centre: str = "dc-c", seconds: float =
         "mean_bytes": round(sum(lag_b) / len(lag_b), 1) if lag_b else None,
         "max_seconds": round(max(lag_s), 6) if lag_s else None,
         "mean_seconds": round(sum(lag_s) / len(lag_s), 6) if lag_s else None,
+        "wal_bytes_per_s": round(rate, 1) if rate else None,
+        "est_seconds": round(max(lag_b) / rate, 4) if rate and lag_b else None,
     }
     WorkDir(work_dir).event("async-lag", **result)
     return result

@@ -36,7 +36,8 @@ TIMELINE = {
     "promote": "{centre} promoted",
     "repoint-standby": "{centre} follows the primary again",
     "reclone": "{centre} re-cloned (pg_basebackup)",
-    "async-lag": "async lag of {centre}: max {max_bytes} B, {max_seconds} s",
+    "async-lag": "async lag of {centre}: max {max_bytes} B ≈ {est_seconds} s of writes "
+                 "(replay_lag {max_seconds} s)",
     "abort": "ABORT: {reason}",
     "signal": "signal {signal}",
     "rollback-started": "rollback started",
@@ -145,7 +146,8 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
         "acknowledged_writes": meas.get("acknowledged_writes"),
         "split_brain_writes": meas.get("split_brain_writes", 0),
         "async_lag": {k: lag.get(k) for k in ("centre", "max_bytes", "mean_bytes", "max_seconds",
-                                               "mean_seconds", "samples")} if lag else None,
+                                               "mean_seconds", "samples", "wal_bytes_per_s",
+                                               "est_seconds")} if lag else None,
         "load": {"rate": ctx.get("rate"), **({k: load_stopped.get(k) for k in
                                                ("sent", "acked", "failed", "shed")}
                                               if load_stopped else {})},
@@ -155,8 +157,10 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
         "steps": _steps(journal),
         "report_dir": str(work.path),
     }
-    if report["loss"] and report["async_lag"] and report["async_lag"].get("max_seconds") is not None:
-        report["rpo_bound_s"] = report["async_lag"]["max_seconds"]
+    if report["async_lag"]:
+        bounds = [report["async_lag"].get(k) for k in ("max_seconds", "est_seconds")]
+        bounds = [b for b in bounds if b is not None]
+        report["rpo_bound_s"] = max(bounds) if bounds else None
     return report
 
 
@@ -232,9 +236,11 @@ def markdown(r: dict[str, Any]) -> str:
                          + ", ".join(f"`{i}`" for i in loss["lost_ids"]))
     if r.get("async_lag"):
         lag = r["async_lag"]
-        lines += ["", f"Async replication to {lag['centre']} just before the fault: max "
-                      f"{lag['max_bytes']} bytes, replay lag max {lag['max_seconds']} s "
-                      f"(mean {lag['mean_seconds']} s, {lag['samples']} samples)."]
+        lines += ["", f"Async replication to {lag['centre']} just before the fault: up to "
+                      f"{lag['max_bytes']} bytes behind, ≈ {lag.get('est_seconds')} s of writes "
+                      f"at {lag.get('wal_bytes_per_s')} WAL bytes/s; replay lag max "
+                      f"{lag['max_seconds']} s (mean {lag['mean_seconds']} s, {lag['samples']} "
+                      f"samples). RPO bound: {r.get('rpo_bound_s')} s."]
     if r.get("link"):
         link = r["link"]
         lines += ["", f"Extranet: largest gap between ping replies {_s(link.get('seconds'))}, "

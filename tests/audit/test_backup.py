@@ -144,7 +144,8 @@ def test_rollout_writes_only_encrypted_backups_and_restores_from_them(tmp_path: 
 
     for device in fleet.values():
         device.running = "hostname wrong\n"
-    results = restore_devices(names, lab, journal, replace_diff, lambda view: fleet[view.name])
+    backups = {n: journal.read_backup(n) for n in names}
+    results = restore_devices(backups, lab, journal, replace_diff, lambda view: fleet[view.name])
     assert set(results.values()) == {"restored"}
     assert all(fleet[n].running == RUNNING.format(name=n) for n in names)
 
@@ -158,7 +159,9 @@ def test_restore_with_a_wrong_key_pushes_nothing(tmp_path: Path, lab,
         journal.save_backup(n, RUNNING.format(name=n))
     monkeypatch.setenv("GOVOPS_BACKUP_KEY", new_key_hex())
     with pytest.raises(BadInput, match="cannot decrypt with this key"):
-        restore_devices(names, lab, journal, replace_diff, lambda view: fleet[view.name])
+        # `net rollback` decrypts every backup before any device is touched
+        backups = {n: journal.read_backup(n) for n in names}
+        restore_devices(backups, lab, journal, replace_diff, lambda view: fleet[view.name])
     assert all(not d.applied for d in fleet.values())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,3 +99,48 @@ def tcp_alive(address: str, port: int, timeout: float) -> bool:
             return True
     except OSError:
         return False
+
+
+def _query(address: str, port: int, sql: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(f"host={address} port={port} user=postgres dbname=postgres "
+                         "connect_timeout=2", autocommit=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def timeline_of(dc: Path, name: str) -> int | None:
+    """The timeline `name` writes (a primary) or receives (a standby); None when it does not
+    answer or receives nothing."""
+    import psycopg
+
+    c = centre(dc, name)
+    try:
+        rows = _query(c.address, c.port, "SELECT pg_is_in_recovery()")
+        if not rows[0][0]:
+            rows = _query(c.address, c.port,
+                          "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+                          "::bit(32)::int")
+            return int(rows[0][0])
+        rows = _query(c.address, c.port,
+                      "SELECT received_tli FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+    except (psycopg.Error, IndexError):
+        return None
+
+
+def follows(dc: Path, standby: str, primary: str, timeout: float = 5.0) -> bool:
+    """True once `standby` streams `primary`'s current timeline.
+
+    A standby that replayed WAL the new primary never had (the old primary's stream to it ran
+    ahead of the one to the promoted standby) cannot follow the new timeline: it reconnects in
+    a loop, showing 'streaming' for a moment each time, on its old timeline — the lab's
+    re-point reports success then. Its timeline tells the truth."""
+    deadline = time.monotonic() + timeout
+    while True:
+        want = timeline_of(dc, primary)
+        if want is not None and timeline_of(dc, standby) == want:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)

@@ -90,6 +90,8 @@ def main() -> None:
     finally:
         for scenario in HOSTS:
             molecule("destroy", "-s", scenario)
+            for ephemeral in (STATE / "ansible" / "tmp").glob(f"molecule.*.{scenario}"):
+                shutil.rmtree(ephemeral)
     print("| what | time |\n|---|---|")
     for what, value in rows:
         print(f"| {what} | {value} |")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from govops.drills import spawn
-from govops.drills.labinfo import by_role, recorded_primary
+from govops.drills.labinfo import by_role, follows, recorded_primary
 from govops.drills.workdir import WorkDir
 
 
@@ -157,7 +157,7 @@ def _planned_switchover(work: WorkDir, dc: Path, source: str, target: str) -> di
         work.event("fault", t=t0, kind="switchover", source=source, expect=target, label=label)
         work.event("switchover-cleanup", error=str(exc).strip().splitlines()[0][:200])
         for c in datacentres.status(dc).centres:
-            if c.name != target and c.current_role == "standby" and not c.streaming and not c.cut:
+            if c.name != target and c.current_role == "standby" and not c.cut:
                 _rejoin(dc, c.name, target, lambda *_a, **_k: None)
         return {"source": source, "target": target, "note": "finished after a lab error"}
     work.event("fault", t=step.started_at, kind="switchover", source=source, expect=target,
@@ -223,7 +223,8 @@ def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
             done.append({"action": "switchover", "centre": original,
                          **_planned_switchover(work, dc, current, original)})
         for c in datacentres.status(dc).centres:
-            if c.name != original and not (c.current_role == "standby" and c.streaming):
+            if c.name != original and not (c.current_role == "standby" and c.streaming
+                                           and follows(dc, c.name, original, 1.0)):
                 _rejoin(dc, c.name, original, note)
     except (LabError, psycopg.Error) as exc:
         work.event("failback-fallback", reason=str(exc).strip().splitlines()[0][:200])
@@ -244,11 +245,12 @@ def _rejoin(dc: Path, name: str, primary: str, note: Any) -> None:
 
     st = datacentres.status(dc).centre(name)
     if st.current_role == "standby":
-        if st.streaming and st.upstream == primary:
+        if st.streaming and follows(dc, name, primary, 1.0):
             return
         try:
             note(datacentres.repoint_standby(dc, name, primary))
-            return
+            if follows(dc, name, primary, 5.0):
+                return
         except LabError:
             pass
     note(datacentres.rewind_and_rejoin(dc, name, primary), "rewound")
@@ -327,7 +329,6 @@ def ensure_writable_primary(work_dir: str, dc_dir: str) -> dict[str, Any]:
     with every running standby streaming from it (re-pointed, or rewound when it diverged).
     A centre the drill lost stays down: bringing it back is what `failback` is for."""
     from govops.lab import datacentres
-    from govops.lab.errors import LabError
 
     work = WorkDir(work_dir)
     st = datacentres.status(dc_dir)
@@ -336,18 +337,18 @@ def ensure_writable_primary(work_dir: str, dc_dir: str) -> dict[str, Any]:
         return {"primary": datacentres.status(dc_dir).primary, "restored_topology": True}
     fixed = []
     for c in st.centres:
-        if c.name == st.primary or c.current_role != "standby" or c.streaming:
+        if c.name == st.primary or c.current_role != "standby":
             continue
         if c.cut:  # cut off by someone else than this drill: nothing can reach it
             fixed.append(f"{c.name} left alone (its traffic is dropped)")
             continue
-        try:
-            datacentres.repoint_standby(dc_dir, c.name, st.primary)
-            fixed.append(f"{c.name} re-pointed")
-        except LabError:
-            datacentres.rewind_and_rejoin(dc_dir, c.name, st.primary)
-            fixed.append(f"{c.name} rewound")
-        work.event("reattached", centre=c.name, upstream=st.primary)
+        if c.streaming and follows(Path(dc_dir), c.name, st.primary, 1.0):
+            continue
+        how: list[str] = []
+        _rejoin(Path(dc_dir), c.name, st.primary,
+                lambda step, *_a, _how=how, **_k: _how.append(step.action))
+        fixed.append(f"{c.name} {' then '.join(how) or 'already following'}")
+        work.event("reattached", centre=c.name, upstream=st.primary, how=how)
     return {"primary": st.primary, "reattached": fixed}
 
 

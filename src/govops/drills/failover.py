@@ -8,8 +8,10 @@ production, and runs as its own process during unplanned-loss drills:
 2. promote the first candidate (in the order given: same-city first, then remote DR) that
    answers and is a standby ("promoted"); `datacentres.promote` refuses while another
    primary is still reachable, so a false alarm cannot split the brain;
-3. re-point every other reachable standby at the new primary, with pg_rewind when it cannot
-   follow ("repointed"/"rewound"), then exit ("failover-done").
+3. re-point every other reachable standby at the new primary and check it follows the new
+   timeline; one that replayed WAL the promoted standby never received (the old primary's
+   stream to it ran ahead) is rewound with pg_rewind ("repointed"/"rewound"), then exit
+   ("failover-done").
 
 Every step is an event in the drill's events.jsonl, with epoch times. SIGTERM stops it between
 steps, never in the middle of a promotion.
@@ -27,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-from govops.drills.labinfo import centre, centres, recorded_primary, tcp_alive
+from govops.drills.labinfo import centre, centres, follows, recorded_primary, tcp_alive
 from govops.drills.workdir import WorkDir
 
 
@@ -106,6 +108,9 @@ class FailoverManager:
                 continue
             try:
                 step = datacentres.repoint_standby(self.dc, c.name, new)
+                if not follows(self.dc, c.name, new, timeout=5.0):
+                    raise LabError(f"{c.name} cannot follow {new}'s timeline: it replayed WAL "
+                                   f"{new} never received")
                 self.work.event("repointed", t=step.marks.get("streaming", time.time()),
                                 centre=c.name, upstream=new, seconds=round(step.seconds, 4))
             except LabError as exc:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from govops.drills import measure as m
+from govops.drills.labinfo import follows
 from govops.drills.workdir import LedgerTail, WorkDir
 
 DEFAULT_MAX_LAG_BYTES = 1024 * 1024
@@ -176,6 +177,9 @@ def _dc_roles_once(dc_dir: str, expect: dict[str, Any], max_lag_bytes: int,
             elif ages and ages.get(name, float("inf")) > max_reply_age_s:
                 problems.append(f"{name} has not replied for {ages.get(name, float('inf')):.1f} s "
                                 f"(limit {max_reply_age_s:g} s)")
+            elif len(primaries) == 1 and not follows(Path(dc_dir), name, primaries[0], 0.0):
+                problems.append(f"{name} is not on {primaries[0]}'s timeline: it diverged "
+                                "(pg_rewind needed)")
     centres = {c.name: {"role": c.current_role, "running": c.running, "cut": c.cut,
                         "upstream": c.upstream, "sync_state": c.sync_state,
                         "lag_bytes": c.lag_bytes} for c in st.centres}

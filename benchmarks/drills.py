@@ -46,12 +46,17 @@ def _fmt(value: float | None, unit: str = " s", digits: int = 3) -> str:
 def run_series(name: str, n: int, *, rate: float, reports: Path, tenant: str | None
                ) -> list[dict[str, Any]]:
     from govops.drills.runner import run_drill, summary_line
+    from govops.errors import GovopsError
 
     rows = []
     for i in range(n):
         t0 = time.monotonic()
-        main = run_drill(name, rate=rate, reports_dir=reports, tenant=tenant).report
-        back = run_drill("failback", rate=rate, reports_dir=reports, tenant=tenant).report
+        try:
+            main = run_drill(name, rate=rate, reports_dir=reports, tenant=tenant).report
+            back = run_drill("failback", rate=rate, reports_dir=reports, tenant=tenant).report
+        except GovopsError as exc:  # the lab went away (someone took it down) or is busy
+            print(f"stopping {name} after {i} runs: {exc}", file=sys.stderr)
+            break
         outage = (main.get("outages") or [{}])[0]
         row = {
             "verdict": main["verdict"], "rto_s": main.get("rto_s"),
@@ -148,6 +153,9 @@ def main() -> int:
                           tenant=args.tenant)
         regional = run_series("regional-disaster", args.regional, rate=args.rate,
                               reports=reports, tenant=args.tenant)
+        if len(site) < args.site_loss or len(regional) < args.regional:
+            args.no_record = True  # an interrupted series is not a benchmark
+            print("incomplete: not recorded in docs/benchmarks.md", file=sys.stderr)
     finally:
         if brought_up:
             subprocess.run([*GOVOPS, "lab", "down"], cwd=ROOT, capture_output=True)

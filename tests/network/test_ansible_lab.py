@@ -11,7 +11,7 @@ import pytest
 from govops.estate.loader import load_estate
 from govops.network.diff import remediation
 from tests.conftest import ROOT
-from tests.network.lab_tools import blank, blank_config, lab_is_up, running
+from tests.network.lab_tools import blank, blank_config, govops, lab_is_up, running
 
 pytestmark = pytest.mark.lab
 TOWNS = ["town-shunde-a", "town-shunde-b"]
@@ -52,9 +52,16 @@ def test_inventory_groups_from_the_estate() -> None:
     assert loopback.startswith("2001:db8::")
 
 
-def test_check_diff_then_push_then_idempotent() -> None:
+@pytest.fixture(scope="module")
+def configured() -> None:
+    """Every router at its intended config (the playbook's peers must be ready)."""
     if not lab_is_up():
         pytest.fail("the lab is not up: run govops lab up")
+    proc = govops("net", "push", "--estate", "inventories/lab", "--workers", "6")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_check_diff_then_push_then_idempotent(configured) -> None:
     estate = load_estate(ROOT / "inventories" / "lab")
     blank(estate, TOWNS)
     check = playbook("--limit", ",".join(TOWNS), "--check", "--diff")

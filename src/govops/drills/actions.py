@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from govops.drills import spawn
-from govops.drills.labinfo import by_role, follows, recorded_primary
+from govops.drills.labinfo import by_role, follows, recorded_primary, wait_postmaster_gone
 from govops.drills.workdir import WorkDir
 
 
@@ -212,6 +212,7 @@ def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
         done.append({"action": step.action, "centre": step.centre,
                      "seconds": round(step.seconds, 4)})
 
+    _wait_killed(dc)
     try:
         if current is None:
             raise LabError("no running primary")
@@ -228,6 +229,7 @@ def fail_back(work_dir: str, dc_dir: str) -> dict[str, Any]:
                 _rejoin(dc, c.name, original, note)
     except (LabError, psycopg.Error) as exc:
         work.event("failback-fallback", reason=str(exc).strip().splitlines()[0][:200])
+        _wait_killed(dc)
         for step in datacentres.restore_topology(dc):
             if step.action == "switchover":
                 _record_switchover(work, step, current or original, step.centre)
@@ -290,9 +292,18 @@ def ensure_sync_partner(dc_dir: str, timeout: float = 15.0) -> str | None:
         time.sleep(0.2)
 
 
+def _wait_killed(dc: Path) -> None:
+    """Let init reap the postmasters of killed centres before anything restarts them."""
+    from govops.drills.labinfo import centres as lab_centres
+
+    for c in lab_centres(dc):
+        wait_postmaster_gone(dc, c.name)
+
+
 def _restore_topology(work: WorkDir, dc: Path) -> list[Any]:
     from govops.lab import datacentres
 
+    _wait_killed(dc)
     steps = datacentres.restore_topology(dc)
     ensure_sync_partner(str(dc))
     work.event("restored-topology", steps=[s.action for s in steps])

@@ -144,3 +144,28 @@ def follows(dc: Path, standby: str, primary: str, timeout: float = 5.0) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.2)
+
+
+def wait_postmaster_gone(dc: Path, name: str, timeout: float = 5.0) -> bool:
+    """Wait until the postmaster recorded in `name`'s postmaster.pid has left the process
+    table; True when it has (or there is none).
+
+    A centre killed with SIGKILL leaves its postmaster a zombie until init reaps it — on this
+    machine PID 1 reaps orphans about every 2 s — and PostgreSQL refuses to start while the
+    PID in its lock file still exists ("another server might be running")."""
+    pid_file = Path(dc) / name / "data" / "postmaster.pid"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid = int(pid_file.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return True
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state != "Z":
+            return True  # a live postmaster: not ours to wait for
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)

@@ -36,11 +36,7 @@ print(" ".join(list(load_estate("inventories/lab").nodes) + ["dc-a", "dc-b", "dc
     done
   fi
   if .venv/bin/govops lab up >"$RESULTS/lab-up.log" 2>&1; then
-    # Two drill-interruption tests still fail on a busy machine (issue 6 stays open for them).
-    phase lab -m lab tests/network tests/audit tests/monitoring tests/drills \
-      --deselect tests/drills/test_drills_lab.py::test_drill_interrupted_half_way_runs_its_rollback \
-      --deselect tests/drills/test_drills_lab.py::test_killed_runner_leaves_no_load_and_next_run_recovers \
-      "$@"
+    phase lab -m lab tests/network tests/audit tests/monitoring tests/drills "$@"
   else
     echo "govops lab up failed:"; tail -20 "$RESULTS/lab-up.log"; status=1
   fi

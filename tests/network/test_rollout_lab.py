@@ -234,7 +234,7 @@ def test_silent_uplink_failure_fails_over(estate) -> None:
 
 def test_unknown_device_in_limit_is_exit_2(estate) -> None:
     proc = govops("net", "push", "--limit", "town-nowhere")
-    assert proc.returncode == 2 and "matches no device" in proc.stderr
+    assert proc.returncode == 2 and "no device matches" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 

@@ -715,7 +715,7 @@ def select(estate: Estate, limit: str | None) -> list[str]:
         hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
         if not hits:
             raise BadInput(f'--limit: no device matches "{pattern}"'
-                           f"{did_you_mean(pattern, names)}")
+                           f"{did_you_mean(pattern, names)}: use device names or patterns like 'town-*'")
         chosen.update(dict.fromkeys(hits))
     order = {n: i for i, n in enumerate(names)}
     return sorted(chosen, key=order.__getitem__)

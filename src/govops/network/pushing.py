@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 from govops.errors import BadInput
@@ -11,6 +10,7 @@ from govops.estate.estate import Estate
 from govops.estate.loader import load_estate
 from govops.estate.views import NodeView
 from govops.network.credentials import load_credentials
+from govops.network.diff import select
 from govops.network.drivers.registry import driver_for
 from govops.network.journal import Journal, new_id, open_journal
 from govops.network.rollout import (
@@ -24,22 +24,6 @@ from govops.network.rollout import (
 from govops.paths import REPO_ROOT
 
 ROLLOUTS = REPO_ROOT / "rollouts"
-
-
-def select(estate: Estate, limit: str | None) -> list[str]:
-    """Node names matching comma-separated fnmatch patterns (all when None); BadInput for a
-    pattern that matches nothing."""
-    names = list(estate.nodes)
-    if not limit:
-        return names
-    chosen: dict[str, None] = {}
-    for pattern in (p.strip() for p in limit.split(",") if p.strip()):
-        hits = fnmatch.filter(names, pattern)
-        if not hits:
-            raise BadInput(f"--limit {pattern!r} matches no device{did_you_mean(pattern, names)}: "
-                           "use device names or patterns like 'town-*'")
-        chosen.update(dict.fromkeys(hits))
-    return [n for n in names if n in chosen]
 
 
 def _connector():

@@ -19,6 +19,8 @@ phase() {
   .venv/bin/pytest --junitxml="$RESULTS/$name.xml" "$@" || status=1
 }
 
+# As root (CI) everything the suite uses is installed by `make install`: a skip is a failure.
+[ "$(id -u)" = 0 ] && export GOVOPS_NO_SKIP=1
 phase unit -m "not lab" "$@"
 if [ "$(id -u)" = 0 ]; then
   phase lab-standalone -m lab tests/lab tests/hosts "$@"

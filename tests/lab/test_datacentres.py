@@ -19,15 +19,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
-psycopg = pytest.importorskip("psycopg")
-
-from govops.lab import datacentres as dc  # noqa: E402
-from govops.lab import dcnet  # noqa: E402
-from govops.lab.dcspec import DcLabSpec, default_spec  # noqa: E402
-from govops.lab.dcstate import PG_BIN, netns_list  # noqa: E402
-from govops.lab.errors import LabError  # noqa: E402
+from govops.lab import datacentres as dc
+from govops.lab import dcnet
+from govops.lab.dcspec import DcLabSpec, default_spec
+from govops.lab.dcstate import PG_BIN, netns_list
+from govops.lab.errors import LabError
 
 pytestmark = [
     pytest.mark.lab,

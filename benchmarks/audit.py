@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from _timing import best_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "inventories" / "lab"
 KIB = 1024
@@ -50,16 +52,6 @@ def timed(fn):
     cpu = sum(getattr(after, f) - getattr(before, f)
               for f in ("user", "system", "children_user", "children_system"))
     return Took(wall, cpu), result
-
-
-def best_cpu(fn, rounds: int = 5) -> float:
-    """Least CPU time of `rounds` calls (single-threaded work)."""
-    times = []
-    for _ in range(rounds):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return max(min(times), 1e-9)
 
 
 def operator_key(folder: Path):

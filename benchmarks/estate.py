@@ -15,21 +15,12 @@ import time
 from pathlib import Path
 
 import yaml
+from _timing import best
 
 from govops.estate.generator import generate
 from govops.estate.loader import load_estate
 
 ROUNDS = 5
-
-
-def best(fn, rounds: int = ROUNDS) -> float:
-    """Best wall time of `rounds` calls."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -43,8 +34,8 @@ def main() -> None:
             for path in files:
                 yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
 
-        parse_s = best(parse)
-        validate_s = best(lambda: load_estate(estate))
+        parse_s = best(parse, ROUNDS)
+        validate_s = best(lambda: load_estate(estate), ROUNDS)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "govops", "estate", "validate", str(estate)],
                        check=True, capture_output=True)

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import best
+
 from govops.estate.estate import Estate
 from govops.estate.generator import generate
 from govops.estate.loader import load_estate
@@ -48,16 +50,6 @@ ROUNDS = 3
 #: The Ansible subset: every 19th device from the 10th (skips the two province cores, whose
 #: ~16,000-line configs would over-weight a 100-device sample ~10×).
 SUBSET = slice(9, None, 19)
-
-
-def best(fn, rounds: int = ROUNDS) -> float:
-    """Best wall time of `rounds` calls."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 # -- govops --------------------------------------------------------------------------------
@@ -83,17 +75,17 @@ def govops_figures(estate_dir: Path, names: list[str]) -> dict:
         "devices": len(configs),
         "lines": lines,
         "megabytes": sum(len(c) for c in configs.values()) / 1e6,
-        "load_render_validate_s": best(full),
-        "render_s": best(render_only),
-        "lint_s": best(lint_only),
-        "subset_render_s": best(lambda: render_all(estate, names)),
+        "load_render_validate_s": best(full, ROUNDS),
+        "render_s": best(render_only, ROUNDS),
+        "lint_s": best(lint_only, ROUNDS),
+        "subset_render_s": best(lambda: render_all(estate, names), ROUNDS),
     }
     with tempfile.TemporaryDirectory() as out:
         for jobs in ("1", "2"):  # the default; two worker processes
             cpu0 = _children_cpu()
             figures[f"process_s_j{jobs}"] = best(lambda j=jobs: subprocess.run(
                 [sys.executable, "-m", "govops", "net", "render", "--estate", str(estate_dir),
-                 "--out", out, "--jobs", j], check=True, capture_output=True, cwd=ROOT))
+                 "--out", out, "--jobs", j], check=True, capture_output=True, cwd=ROOT), ROUNDS)
             figures[f"process_cpu_j{jobs}"] = (_children_cpu() - cpu0) / ROUNDS
     return figures
 

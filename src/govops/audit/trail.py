@@ -248,10 +248,12 @@ def record(command: str, argv: list[str], result: str, inputs: Iterable[Path] = 
         "v": VERSION, "who": _who(key), "command": command,
         "argv": [str(a) for a in argv], "cwd": display(Path.cwd()), "estate": estate,
         "inputs": file_digests(p for p in inputs if Path(p).exists()), "result": str(result),
-        "artefacts": file_digests(p for p in artefacts if Path(p).exists()),
         "devices": sorted(set(devices)), "tenants": sorted(set(tenants)), "detail": detail or {},
     }
     with _locked(log) as handle:
+        # artefacts are digested under the log's lock: of two commands appending to one journal
+        # (Ansible forks), the later record then always holds the later digest
+        body["artefacts"] = file_digests(p for p in artefacts if Path(p).exists())
         seq, prev = _tail(handle, log)
         body["seq"], body["prev"], body["ts"] = seq + 1, prev, now_iso()  # in log order
         body["sums"] = field_sums(body)
@@ -311,6 +313,7 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
         self.log = log
         self._token: contextvars.Token | None = None
         self._key: keys.OperatorKey | None = None
+        self._discarded = False
 
     def _recreate_cm(self) -> audited:
         """A fresh block per decorated call (lists are not shared between calls)."""
@@ -333,6 +336,10 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
     def tenant(self, *names: str) -> None:
         self.tenants.extend(names)
 
+    def discard(self) -> None:
+        """Nothing was changed after all (input rejected, change undone): write no record."""
+        self._discarded = True
+
     def __enter__(self) -> audited:
         self._key = keys.from_env()
         log = Path(self.log) if self.log else log_path()
@@ -345,6 +352,8 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
     def __exit__(self, exc_type, exc, tb) -> bool:
         if self._token is not None:
             _CURRENT.reset(self._token)
+        if self._discarded:
+            return False
         result = self.result if self.result is not None and exc_type is None else _outcome(exc_type, exc)
         try:
             argv = self.argv if self.argv is not None else ["govops", *sys.argv[1:]]
@@ -365,6 +374,7 @@ class _NoAudit:
     def read(self, *inputs: Path) -> None: ...
     def device(self, *names: str) -> None: ...
     def tenant(self, *names: str) -> None: ...
+    def discard(self) -> None: ...
 
 
 def current() -> audited | _NoAudit:

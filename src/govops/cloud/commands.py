@@ -205,16 +205,26 @@ def plan(
 
 
 def _apply(action: str, stack: str, estate: Path, stacks_dir: Path | None) -> None:
+    from govops.audit import audited
     from govops.cloud import automation, planning
 
+    # no pulumi CLI, an invalid estate, an unknown stack or a guardrail violation stop the
+    # command before anything changes: no audit record (ADR 0010)
     automation.require_cli()
     specs = planning.load_specs(estate)
     planning.select_stacks(specs, stack)
     specs.check()
     folder = stacks_dir or _stacks_dir()
-    planning.write_stacks(specs, folder, [stack])
-    changes = automation.run(action, folder, stack, on_output=lambda line: out.print(
-        line, end="", markup=False, highlight=False))
+    tenants = [t.name for t in specs.tenants
+               if t.cloud == stack or any(r.cloud == stack for r in t.replicas)]
+    with audited(f"cloud {action}", estate_dir=estate, tenants=tenants) as audit:
+        written = planning.write_stacks(specs, folder, [stack])
+        # what Pulumi was given: the stack config and spec (inputs: `cloud stacks` rewrites them)
+        audit.read(*(Path(f) for f in written.files[stack]))
+        audit.detail["stack"] = stack
+        changes = automation.run(action, folder, stack, on_output=lambda line: out.print(
+            line, end="", markup=False, highlight=False))
+        audit.detail["changes"] = changes
     done = ", ".join(f"{op} {n}" for op, n in sorted(changes.items())) or "nothing"
     out.print(f"pulumi {action} of stack {stack}: {done}")
 

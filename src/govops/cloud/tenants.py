@@ -270,29 +270,36 @@ class AddResult:
 
 def add_tenant(estate_dir: str | Path, request: TenantRequest) -> AddResult:
     """Add the tenant to the estate, pin its subnets, return the plan change it causes."""
+    from govops.audit import audited
     from govops.cloud import planning
     from govops.estate import lockfile
     from govops.estate.loader import load_estate
 
     root = Path(estate_dir)
-    check_request(request, load_estate(root))
+    loaded = load_estate(root)
+    check_request(request, loaded)  # rejected before anything is written: no audit record
     path = tenants_file(root)
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-    path.write_text(append_text(before or "", request), encoding="utf-8")
-    try:
-        specs = planning.load_specs(root)
-        specs.check()
-    except GovopsError:
-        if before is None:
-            path.unlink()
-        else:
-            path.write_text(before, encoding="utf-8")
-        raise
-    estate = specs.estate
-    lock = Path(estate.lock_path)
-    lockfile.write(lock, estate.allocation)
-    args = next(t for t in specs.tenants if t.name == request.name)
-    stack, changes = planning.tenant_changes(specs, request.name)
+    with audited("tenant add", estate_dir=root, tenants=[request.name],
+                 artefacts=[path, Path(loaded.lock_path)]) as audit:
+        before = path.read_text(encoding="utf-8") if path.exists() else None
+        path.write_text(append_text(before or "", request), encoding="utf-8")
+        try:
+            specs = planning.load_specs(root)
+            specs.check()
+        except GovopsError:
+            if before is None:
+                path.unlink()
+            else:
+                path.write_text(before, encoding="utf-8")
+            audit.discard()  # the estate is as it was: a rejected request leaves no record
+            raise
+        estate = specs.estate
+        lock = Path(estate.lock_path)
+        lockfile.write(lock, estate.allocation)
+        args = next(t for t in specs.tenants if t.name == request.name)
+        stack, changes = planning.tenant_changes(specs, request.name)
+        audit.detail.update(cloud=request.cloud, stack=stack, mlps=request.mlps,
+                            dr_level=request.dr_level, changes=len(changes))
     return AddResult(
         tenant=request.name, file=path, lock=lock, stack=stack,
         subnets={n.name: {"ipv4": n.ipv4_cidr, "ipv6": n.ipv6_cidr} for n in args.networks},

@@ -89,36 +89,51 @@ def run(
 
     Exit 1 when an objective was missed, the steady state did not come back or the drill was
     aborted; 2 for an unknown drill or a lab that is not up."""
+    from govops.audit import audited
     from govops.drills import catalogue
     from govops.drills.runner import preflight, run_drill, summary_line
 
-    preflight(name, tenant=tenant, estate=str(estate))
-    _need_root()
+    experiment, _ = preflight(name, tenant=tenant, estate=str(estate))
+    _need_root()  # unknown drill or tenant, lab not up, not root: no audit record (ADR 0010)
     text = output is Output.text
     say = (lambda m: err.print(f"[dim]{m}[/]", highlight=False)) if text else None
     then = catalogue.extension(catalogue.load(name)[1]).get("then")
     runs: list[dict[str, Any]] = []
     failbacks: list[dict[str, Any]] = []
     stopped_by: str | None = None
-    for i in range(repeat):
-        result = run_drill(name, tenant=tenant, rate=rate, estate=str(estate),
-                           reports_dir=reports_dir, progress=say)
-        runs.append(result.report)
-        if text:
-            _print_run(result.report, f"#{i + 1} " if repeat > 1 else "")
-        if result.signal:
-            stopped_by = result.signal
-            break
-        if repeat > 1 and then:
-            fb = run_drill(then, tenant=tenant, rate=rate, estate=str(estate),
-                           reports_dir=reports_dir, progress=say)
-            failbacks.append(fb.report)
+    inputs = [experiment, *([catalogue.load(then)[0]] if repeat > 1 and then else [])]
+    with audited("drill run", estate_dir=estate, inputs=inputs) as audit:
+        for i in range(repeat):
+            try:
+                result = run_drill(name, tenant=tenant, rate=rate, estate=str(estate),
+                                   reports_dir=reports_dir, progress=say)
+            except BadInput:  # e.g. another drill's runner is alive: nothing was touched
+                if not runs:
+                    audit.discard()
+                raise
+            runs.append(result.report)
+            _audit_report(audit, result.report)
             if text:
-                _print_run(fb.report, "   ")
-            if fb.signal:
-                stopped_by = fb.signal
+                _print_run(result.report, f"#{i + 1} " if repeat > 1 else "")
+            if result.signal:
+                stopped_by = result.signal
                 break
-    data = runs[0] if repeat == 1 and not failbacks else _aggregate(runs, failbacks)
+            if repeat > 1 and then:
+                fb = run_drill(then, tenant=tenant, rate=rate, estate=str(estate),
+                               reports_dir=reports_dir, progress=say)
+                failbacks.append(fb.report)
+                _audit_report(audit, fb.report)
+                if text:
+                    _print_run(fb.report, "   ")
+                if fb.signal:
+                    stopped_by = fb.signal
+                    break
+        data = runs[0] if repeat == 1 and not failbacks else _aggregate(runs, failbacks)
+        audit.detail.update(drill=name, verdict=data["verdict"], rto_s=data.get("rto_s"),
+                            rpo_s=data.get("rpo_s"), lost_writes=data.get("lost_writes"),
+                            runs=len(runs), failbacks=len(failbacks))
+        audit.result = (f"interrupted: {stopped_by}" if stopped_by else "ok"
+                        if data["verdict"] == "pass" else f"failed: verdict {data['verdict']}")
     if output is Output.json:
         emit_json(data)
     elif repeat > 1:
@@ -127,6 +142,20 @@ def run(
         raise typer.Exit(_EXIT_ON_SIGNAL.get(stopped_by, 1))
     if data["verdict"] != "pass":
         raise typer.Exit(1)
+
+
+#: The files of a drill's report folder that the audit record digests (helpers' logs are not
+#: evidence and may still be flushed after the run).
+REPORT_FILES = ("report.json", "report.md", "ledger.csv", "journal.json", "timeline.png")
+
+
+def _audit_report(audit: Any, report: dict[str, Any]) -> None:
+    """Add one run's report files and tenant to the drill's audit record."""
+    if report.get("tenant"):
+        audit.tenant(report["tenant"])
+    if report.get("report_dir"):
+        folder = Path(report["report_dir"])
+        audit.add(*(folder / f for f in REPORT_FILES))
 
 
 def _print_run(report: dict[str, Any], prefix: str) -> None:
@@ -147,10 +176,22 @@ def recover(output: Output = typer.Option(Output.text, "--output", "-o", help="t
             ) -> None:
     """Finish a drill whose runner died (SIGKILL, reboot): stop its helpers, run its
     rollbacks, write its report. Every drill run does this first anyway."""
+    from govops.audit import audited
     from govops.drills.runstate import recover_stale
 
     _need_root()
-    result = recover_stale()
+    with audited("drill recover") as audit:
+        try:
+            result = recover_stale()
+        except BadInput:  # a drill is running now: nothing was touched
+            audit.discard()
+            raise
+        if result is None:
+            audit.discard()  # nothing was interrupted: nothing changed
+        else:
+            audit.detail.update(drill=result["drill"], pid=result["pid"],
+                                stopped=result.get("stopped", []))
+            audit.add(*(Path(result["work_dir"]) / f for f in REPORT_FILES))
     if output is Output.json:
         emit_json(result or {"recovered": None})
     elif result is None:

@@ -92,12 +92,15 @@ def lock(
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Pin new allocations in ipam.lock.yaml; existing ones never change."""
+    from govops.audit import audited
     from govops.estate import lockfile
     from govops.estate.loader import load_estate
 
-    loaded = load_estate(estate, prune=prune)
-    changed = lockfile.write(Path(loaded.lock_path), loaded.allocation)
-    new = {k: v for k, v in loaded.allocation.new.items() if v}
+    loaded = load_estate(estate, prune=prune)  # an invalid estate stops here: no audit record
+    with audited("estate lock", estate_dir=estate, artefacts=[Path(loaded.lock_path)]) as audit:
+        changed = lockfile.write(Path(loaded.lock_path), loaded.allocation)
+        new = {k: v for k, v in loaded.allocation.new.items() if v}
+        audit.detail.update(changed=changed, pruned=prune, new=new)
     stale = {k: len(v) for k, v in loaded.allocation.stale.items() if v}
     if output is Output.json:
         emit_json({"lock": loaded.lock_path, "changed": changed, "new": new, "stale": stale,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from govops.errors import BadInput
 from govops.estate.errors import did_you_mean
@@ -48,6 +52,61 @@ def _remediation():
     return remediation
 
 
+def _touched(journal: Journal, offset: int) -> list[str]:
+    """Devices this run sent changes to or restored: `apply` and `rollback` events of the
+    journal lines written from byte `offset` on."""
+    if not journal.path.exists():
+        return []
+    with journal.path.open("rb") as handle:
+        handle.seek(offset)
+        lines = handle.read().splitlines()
+    devices: dict[str, None] = {}
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("event") in ("apply", "rollback"):
+            devices[str(event.get("device"))] = None
+    return list(devices)
+
+
+@contextlib.contextmanager
+def _audited(command: str, journal: Journal, estate_dir: Path, *, check: bool = False,
+             backups: str = "written", argv: list[str] | None = None,
+             device: str | None = None) -> Iterator[Any]:
+    """An audit record for one run of a rollout (ADR 0010): the devices it touched, the
+    journal and backups it wrote, the templates or backups it read. A `--check` run changes
+    no device and leaves no record (yields None). `device`: the one device this process
+    pushes (Ansible forks share the journal: the others' events are not this record's)."""
+    if check:
+        yield None
+        return
+    from govops.audit import audited
+    from govops.network.render import templates_dir
+
+    offset = journal.path.stat().st_size if journal.path.exists() else 0
+    inputs = [journal.backups] if backups == "read" else [templates_dir()]
+    artefacts = [journal.path] + ([journal.backups] if backups == "written" else [])
+    with audited(command, estate_dir=estate_dir, inputs=inputs, artefacts=artefacts,
+                 argv=argv) as audit:
+        audit.detail["rollout"] = journal.id
+        try:
+            yield audit
+        finally:
+            audit.device(*(d for d in _touched(journal, offset) if device in (None, d)))
+
+
+def _conclude(audit: Any, summary: RolloutSummary) -> None:
+    """The rollout's result in its audit record: failed when any device failed."""
+    if audit is None:
+        return
+    audit.detail.update(counts=summary.counts(), stopped=summary.stopped or None)
+    if summary.failed:
+        audit.result = (f"failed: {len(summary.failed)} device(s) failed"
+                        + (f"; {summary.stopped}" if summary.stopped else ""))
+
+
 def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
          hooks: RolloutHooks | None = None, root: Path = ROLLOUTS) -> RolloutSummary:
     """Start a new rollout; everything is validated and rendered before any device is touched."""
@@ -60,11 +119,13 @@ def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
     intended = _intended(estate, devices)
     connect = _connector()
     journal = Journal(root, new_id())
-    journal.write("start", estate=str(estate_dir), limit=limit, devices=devices,
-                  options=options.__dict__)
-    rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
-    summary = rollout.run(devices)
-    journal.write("end", stopped=summary.stopped, counts=summary.counts())
+    with _audited("net push", journal, estate_dir, check=options.check) as audit:
+        journal.write("start", estate=str(estate_dir), limit=limit, devices=devices,
+                      options=options.__dict__)
+        rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
+        summary = rollout.run(devices)
+        journal.write("end", stopped=summary.stopped, counts=summary.counts())
+        _conclude(audit, summary)
     return summary
 
 
@@ -79,11 +140,14 @@ def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLL
     options = RolloutOptions(**start["options"])
     done_ok = {d for d, s in state.final.items() if s in ("changed", "unchanged")}
     remaining = [d for d in start["devices"] if d not in state.final or state.final[d] == "skipped"]
-    journal.write("resume", remaining=remaining)
     intended = _intended(estate, remaining)
-    rollout = Rollout(estate, intended, options, journal, _remediation(), _connector(), hooks)
-    summary = rollout.run(remaining, already_ready=done_ok, scope=set(start["devices"]))
-    journal.write("end", stopped=summary.stopped, counts=summary.counts(), resumed=True)
+    connect = _connector()
+    with _audited("net resume", journal, Path(start["estate"]), check=options.check) as audit:
+        journal.write("resume", remaining=remaining)
+        rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
+        summary = rollout.run(remaining, already_ready=done_ok, scope=set(start["devices"]))
+        journal.write("end", stopped=summary.stopped, counts=summary.counts(), resumed=True)
+        _conclude(audit, summary)
     return summary
 
 
@@ -94,9 +158,15 @@ def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4) -> dict[s
     devices = list(reversed(order_devices(estate, list(dict.fromkeys(state.backed_up)))))
     # decrypt every backup before any device is touched: a wrong key stops here (exit 2)
     backups = {name: journal.read_backup(name) for name in devices}
-    journal.write("rollback-start", devices=devices)
-    results = restore_devices(backups, estate, journal, _remediation(), _connector(), workers)
-    journal.write("rollback-end", results=results)
+    connect = _connector()
+    with _audited("net rollback", journal, Path(state.start["estate"]), backups="read") as audit:
+        journal.write("rollback-start", devices=devices)
+        results = restore_devices(backups, estate, journal, _remediation(), connect, workers)
+        journal.write("rollback-end", results=results)
+        bad = [d for d, status in results.items() if status != "restored"]
+        audit.detail["results"] = results
+        if bad:
+            audit.result = f"failed: {len(bad)} device(s) not restored"
     return results
 
 
@@ -112,18 +182,27 @@ def push_one(estate_dir: Path, device: str, rollout_id: str, scope: list[str], c
         raise BadInput(f"device {device!r} is not in estate {estate_dir}"
                        f"{did_you_mean(device, estate.nodes)}")
     journal = Journal(root, rollout_id)
-    if not journal.path.exists():
-        journal.write("start", estate=str(estate_dir), limit=None, devices=list(scope),
-                      options={"canary": 0, "batch_size": 1, "max_failures": 1, "workers": 1,
-                               "check": check, "verify_timeout_s": verify_timeout_s},
-                      driver="ansible")
-    _, state = open_journal(root, rollout_id)
-    ready = {d for d, s in state.final.items() if s in ("changed", "unchanged")}
-    options = RolloutOptions(canary=0, batch_size=1, max_failures=1, workers=1, check=check,
-                             verify_timeout_s=verify_timeout_s)
     intended = _intended(estate, [device])
-    rollout = Rollout(estate, intended, options, journal, _remediation(), _connector())
-    summary = rollout.run([device], already_ready=ready, scope=set(scope) | {device})
+    connect = _connector()
+    argv = ["ansible", "govops_net_push", f"device={device}", f"rollout_id={rollout_id}",
+            f"estate={estate_dir}"]
+    with _audited("net push", journal, estate_dir, check=check, backups="none", argv=argv,
+                  device=device) as audit:
+        if audit is not None:  # only this device's backup: the play's other hosts write theirs
+            audit.add(journal.backups / f"{device}.cfg.sm4")
+            audit.detail.update(driver="ansible", device=device)
+        if not journal.path.exists():
+            journal.write("start", estate=str(estate_dir), limit=None, devices=list(scope),
+                          options={"canary": 0, "batch_size": 1, "max_failures": 1, "workers": 1,
+                                   "check": check, "verify_timeout_s": verify_timeout_s},
+                          driver="ansible")
+        _, state = open_journal(root, rollout_id)
+        ready = {d for d, s in state.final.items() if s in ("changed", "unchanged")}
+        options = RolloutOptions(canary=0, batch_size=1, max_failures=1, workers=1, check=check,
+                                 verify_timeout_s=verify_timeout_s)
+        rollout = Rollout(estate, intended, options, journal, _remediation(), connect)
+        summary = rollout.run([device], already_ready=ready, scope=set(scope) | {device})
+        _conclude(audit, summary)
     backed_up = any((journal.backups / f"{device}{ext}").exists() for ext in (".cfg", ".cfg.sm4"))
     before = journal.read_backup(device) if backed_up else ""
     return summary, before, intended[device]

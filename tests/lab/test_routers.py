@@ -22,7 +22,8 @@ from govops.lab import frr, netns, procs, sshd
 from govops.lab.errors import LabError
 from govops.lab.routers import build, netmiko_params, status, teardown
 from govops.lab.spec import LabSpec, LinkSpec, RouterSpec
-from govops.lab.state import Journal, Layout, default_login_user, host_ifname
+from govops.lab.state import Layout, default_login_user, host_ifname
+from govops.lab.statefiles import Journal
 
 pytestmark = [
     pytest.mark.lab,

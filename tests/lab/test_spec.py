@@ -9,7 +9,8 @@ import pytest
 from govops.lab.errors import LabError
 from govops.lab.routers import teardown
 from govops.lab.spec import LabSpec, LinkSpec, RouterSpec, spec_from_dict, spec_to_dict, validate
-from govops.lab.state import Journal, default_login_user, host_ifname
+from govops.lab.state import default_login_user, host_ifname
+from govops.lab.statefiles import Journal
 
 
 def good(tmp_path: Path) -> LabSpec:

@@ -54,15 +54,14 @@ from govops.lab.dcstate import (
     PG_BIN,
     PG_USER,
     DcLayout,
-    Journal,
     kill_pids,
     load_json,
     locked,
     netns_list,
     netns_pids,
-    write_atomic,
 )
 from govops.lab.errors import LabError
+from govops.lab.statefiles import Journal, write_atomic
 
 __all__ = [
     "CentreState",

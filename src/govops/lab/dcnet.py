@@ -30,7 +30,6 @@ from govops.lab import delay as delay_mod
 from govops.lab.dcspec import CORE_NETNS, CentreSpec, DcLabSpec
 from govops.lab.dcstate import (
     DcLayout,
-    Journal,
     kill_pids,
     netns_list,
     netns_pids,
@@ -40,6 +39,7 @@ from govops.lab.dcstate import (
     run,
 )
 from govops.lab.errors import LabError
+from govops.lab.statefiles import Journal
 
 ROOT_LINK = "dc-lab"  # the root namespace's end of its veth into dc-core
 ROOT_PORT = "root"  # its peer, a port of br0 in dc-core

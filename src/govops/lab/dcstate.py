@@ -20,12 +20,9 @@ Layout of a lab's state directory (everything the lab writes is below it)::
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import time
@@ -34,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govops.lab import statefiles
 from govops.lab.errors import LabError
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -90,72 +88,11 @@ class DcLayout:
         return self.state_dir / name / "ready"
 
 
-class Journal:
-    """Append-only, fsync'd record of what the lab is about to create outside its files."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def entries(self) -> list[dict[str, Any]]:
-        """Every well-formed record; a torn last line (a crash while writing) is skipped."""
-        try:
-            lines = self.path.read_text().splitlines()
-        except FileNotFoundError:
-            return []
-        out = []
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                out.append(record)
-        return out
-
-    def record(self, **fields: Any) -> None:
-        """Append one record (unless an identical one is there) and fsync it."""
-        if fields in self.entries():
-            return
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, (json.dumps(fields, sort_keys=True) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 @contextlib.contextmanager
 def locked(layout: DcLayout) -> Iterator[None]:
-    """Hold an exclusive lock on the lab (the kernel drops it if the holder dies)."""
-    fd = os.open(layout.lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() > deadline:
-                    raise LabError(
-                        f"DC lab {layout.state_dir} is busy: another process holds "
-                        f"{layout.lock}; wait for it to finish"
-                    ) from None
-                time.sleep(0.05)
+    """Hold an exclusive lock on the DC lab, waiting up to 30 s for another holder."""
+    with statefiles.locked(layout.lock, f"DC lab {layout.state_dir} is busy", wait_s=30):
         yield
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o644, owner: str | None = None) -> None:
-    """Write `text` to `path` through a rename, optionally chown'ing it to `owner`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.chmod(tmp, mode)
-    if owner:
-        shutil.chown(tmp, owner, owner)
-    os.replace(tmp, path)
 
 
 def load_json(path: Path) -> dict[str, Any] | None:

@@ -42,15 +42,14 @@ from govops.lab import frr, netns, procs, sshd
 from govops.lab.errors import LabError
 from govops.lab.spec import LabSpec, LinkSpec, RouterSpec, spec_from_dict, spec_to_dict, validate
 from govops.lab.state import (
-    Journal,
     Layout,
     default_login_user,
     host_ifname,
     load_credentials,
     load_or_create_credentials,
     locked,
-    write_text_atomic,
 )
+from govops.lab.statefiles import Journal, write_atomic
 
 __all__ = [
     "LabError",
@@ -236,7 +235,7 @@ def _record_spec(layout: Layout, spec: LabSpec, user: str) -> None:
                 f"teardown({str(layout.state_dir)!r}) first or use another state_dir"
             )
         return
-    write_text_atomic(layout.lab_json, json.dumps(data, indent=2) + "\n")
+    write_atomic(layout.lab_json, json.dumps(data, indent=2) + "\n")
 
 
 def _check_ownership(spec: LabSpec, journal: Journal, user: str) -> None:

@@ -118,6 +118,6 @@ def delete_user(name: str) -> bool:
 
 def write_known_hosts(path: Path, lines: Mapping[str, str]) -> None:
     """Write one line per router (sorted by router name)."""
-    from govops.lab.state import write_text_atomic
+    from govops.lab.statefiles import write_atomic
 
-    write_text_atomic(path, "".join(lines[k] + "\n" for k in sorted(lines)), 0o644)
+    write_atomic(path, "".join(lines[k] + "\n" for k in sorted(lines)), 0o644)

@@ -9,8 +9,6 @@ under the state directory and goes with it.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -18,8 +16,8 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from govops.lab import statefiles
 from govops.lab.errors import LabError
 
 
@@ -72,60 +70,11 @@ def default_login_user(state_dir: Path) -> str:
     return f"govlab-{digest[:6]}"
 
 
-class Journal:
-    """Append-only record of what the lab intends to create outside its state directory."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def entries(self) -> list[dict[str, Any]]:
-        """Every well-formed record; a torn last line (crash while writing) is ignored."""
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return []
-        out = []
-        for line in text.splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                out.append(record)
-        return out
-
-    def has(self, **fields: Any) -> bool:
-        return any(all(e.get(k) == v for k, v in fields.items()) for e in self.entries())
-
-    def record(self, **fields: Any) -> None:
-        """Append one record and fsync it, unless an identical record is already there."""
-        if self.has(**fields):
-            return
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, (json.dumps(fields, sort_keys=True) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 @contextlib.contextmanager
 def locked(layout: Layout) -> Iterator[None]:
-    """Hold an exclusive lock on the state directory (released by the kernel if we die)."""
-    fd = os.open(layout.lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise LabError(
-                    f"lab {layout.state_dir} is busy: another build or teardown holds "
-                    f"{layout.lock}; wait for it to finish"
-                ) from None
-            raise
+    """Hold an exclusive lock on the router lab's state directory, or fail at once."""
+    with statefiles.locked(layout.lock, f"lab {layout.state_dir} is busy (a build or teardown)"):
         yield
-    finally:
-        os.close(fd)
 
 
 def load_or_create_credentials(layout: Layout, username: str) -> dict[str, str]:
@@ -160,11 +109,4 @@ def write_private(path: Path, text: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
-
-
-def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.chmod(tmp, mode)
     os.replace(tmp, path)

@@ -27,7 +27,6 @@ removes the state directory. Example::
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -37,12 +36,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from govops.estate.estate import Estate
+from govops.lab import statefiles
 from govops.lab.errors import LabError
 from govops.monitoring.config import (
     BLACKBOX_PORT,
@@ -174,18 +174,8 @@ def _tcp_ok(address: str, timeout: float = 0.5) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def _locked(state_dir: Path) -> Iterator[None]:
-    fd = os.open(state_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise LabError(f"monitoring lab {state_dir} is busy (another start/stop holds "
-                           f"{state_dir / '.lock'}): wait for it") from None
-        yield
-    finally:
-        os.close(fd)
+def _locked(state_dir: Path):
+    return statefiles.locked(state_dir / ".lock", f"monitoring lab {state_dir} is busy (a start or stop)")
 
 
 class _Table:

@@ -6,8 +6,9 @@ and `govops drill run X` behave the same:
 
 - before the experiment: resolve the tenant and its DR objective, check the lab, recover a
   drill whose runner died, create the work dir, start the service and the load; the work dir,
-  the lab and the service URL go into the configuration (`${work_dir}`, `${dc_dir}`,
-  `${service_url}`; `${phase}` is "before", then "method", then "after");
+  the lab, the service URL and Prometheus (`$GOVOPS_PROMETHEUS_URL`, else the lab's) go into
+  the configuration (`${work_dir}`, `${dc_dir}`, `${service_url}`, `${prometheus_url}`;
+  `${phase}` is "before", then "method", then "after");
 - abort conditions: a method activity that fails (a fault that could not be injected, no
   failover or no acknowledged write within its deadline, load not flowing before the fault)
   interrupts the run, and the rollbacks run;
@@ -146,7 +147,9 @@ def _set_up(experiment: dict[str, Any], configuration: dict[str, Any]) -> None:
     STATE.work_dir = str(work.path)
     rate = float(configuration.get("rate") or 200)
     configuration.update(work_dir=str(work.path), dc_dir=str(dc), phase="before", rate=rate,
-                         service_url=configuration.get("service_url") or "")
+                         service_url=configuration.get("service_url") or "",
+                         prometheus_url=configuration.get("prometheus_url")
+                         or labinfo.prometheus_url())
     from govops.drills import catalogue
 
     runstate.claim(drill, work, str(configuration.get("experiment") or catalogue.path_of(drill)))

@@ -7,6 +7,7 @@ the three centres through `govops.lab.datacentres` and the routers by their name
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -26,6 +27,19 @@ def dc_dir() -> Path:
 
 def routers_dir() -> Path:
     return lab_dir() / "routers"
+
+
+PROMETHEUS_ENV = "GOVOPS_PROMETHEUS_URL"
+
+
+def prometheus_url() -> str:
+    """Prometheus for the drills' PromQL probes: $GOVOPS_PROMETHEUS_URL, else the one the
+    lab's monitoring runs (`govops lab status`), else "" (the probes then fail, naming why)."""
+    if os.environ.get(PROMETHEUS_ENV):
+        return os.environ[PROMETHEUS_ENV]
+    from govops.monitoring import lab as monitoring_lab
+
+    return monitoring_lab.status(lab_dir() / "monitoring").prometheus_url or ""
 
 
 @dataclass(frozen=True)

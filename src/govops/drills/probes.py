@@ -83,25 +83,53 @@ def service_accepts_writes(url: str, timeout_s: float = 5.0) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def promql_within(url: str, query: str, low: float, high: float,
-                  timeout_s: float = 3.0) -> dict[str, Any]:
-    """A PromQL probe: every series of the instant `query` is within [low, high].
+def promql_within(url: str, query: str, low: float | None = None, high: float | None = None,
+                  timeout_s: float = 3.0, wait_s: float = 0.0, phase: str = "",
+                  phases: list[str] | None = None, every_s: float = 1.0) -> dict[str, Any]:
+    """A PromQL probe: the instant `query` has data and every series is within [low, high]
+    (None: unbounded), e.g. `max(pair:govops_replication_rpo_margin_seconds:diff)` ≤ 1.
 
-    For hypotheses that read the monitoring (e.g. `max(govops_dr_rpo_seconds)` ≤ 1) once
-    Prometheus runs next to the lab; `url` is Prometheus' base URL."""
+    `url` is Prometheus' base URL (the drills' `${prometheus_url}`). What Prometheus knows
+    trails the lab by a scrape and a rule evaluation (10 s each in the lab), so the probe
+    asks again every `every_s` for up to `wait_s` seconds until the condition holds —
+    `waited_s` says how long it took; a hypothesis that holds costs one query. A probe
+    whose `phases` (e.g. ["after"]) does not include the hypothesis' `phase` is not checked
+    and passes, so one hypothesis can read the state expected before and after the method."""
     import urllib.parse
 
+    if phases is not None and phase not in phases:
+        return {"ok": True, "values": [], "skipped": True,
+                "detail": f"not checked {phase or 'here'} (only {'/'.join(phases)})"}
+    want = f"{'-inf' if low is None else f'{low:g}'}..{'+inf' if high is None else f'{high:g}'}"
+    if not url:
+        return {"ok": False, "values": [], "detail": "no Prometheus to ask: the lab's "
+                "monitoring is not up (govops lab up) and GOVOPS_PROMETHEUS_URL is not set"}
     target = f"{url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
-    try:
-        status, body = _http("GET", target, None, timeout=timeout_s)
-    except (OSError, ValueError) as exc:
-        return {"ok": False, "values": [], "detail": f"Prometheus at {url}: {exc}"}
-    if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
-        return {"ok": False, "values": [], "detail": f"Prometheus at {url}: HTTP {status}"}
-    values = [float(r["value"][1]) for r in body["data"].get("result", [])]
-    ok = bool(values) and all(low <= v <= high for v in values)
-    return {"ok": ok, "values": values,
-            "detail": f"{query} = {values or 'no data'} (want {low:g}..{high:g})"}
+    t0 = time.monotonic()
+    deadline = t0 + wait_s
+    while True:
+        values: list[float] = []
+        try:
+            status, body = _http("GET", target, None, timeout=timeout_s)
+        except (OSError, ValueError) as exc:
+            ok, detail = False, f"Prometheus at {url}: {exc}"
+        else:
+            if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
+                error = body.get("error", "") if isinstance(body, dict) else ""
+                ok, detail = False, f"Prometheus at {url}: HTTP {status} {error}".rstrip()
+            else:
+                values = [float(r["value"][1]) for r in body["data"].get("result", [])]
+                ok = bool(values) and all((low is None or low <= v)
+                                          and (high is None or v <= high) for v in values)
+                detail = f"{query} = {values or 'no data'} (want {want})"
+        if ok or time.monotonic() >= deadline:
+            waited = round(time.monotonic() - t0, 2)
+            if not ok and wait_s:
+                detail += f" after {waited:g} s"
+            elif ok and waited >= 0.5:
+                detail += f" (held after {waited:g} s)"
+            return {"ok": ok, "values": values, "waited_s": waited, "detail": detail}
+        time.sleep(every_s)
 
 
 # --- the three centres ---------------------------------------------------------------------

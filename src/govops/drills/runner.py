@@ -60,7 +60,7 @@ class _Progress(RunEventHandler):
 
 def preflight(name: str, *, tenant: str | None, estate: str) -> tuple[Path, dict[str, Any]]:
     """Everything that makes a run pointless, as BadInput: unknown drill, invalid experiment,
-    unknown tenant, lab not up, extranet not configured."""
+    unknown tenant, lab not up, extranet not configured, no Prometheus for the PromQL probes."""
     from chaoslib.exceptions import ChaosException
     from chaoslib.experiment import ensure_experiment_is_valid
 
@@ -79,7 +79,17 @@ def preflight(name: str, *, tenant: str | None, estate: str) -> tuple[Path, dict
         from govops.drills.extranet import require_extranet
 
         require_extranet(estate, ext.get("router", ""), ext.get("target", ""))
+    if _asks_prometheus(experiment) and not labinfo.prometheus_url():
+        raise BadInput(f"{name}'s steady state reads Prometheus, and none runs: the lab's "
+                       "monitoring is not up (govops lab up starts it), or set "
+                       f"{labinfo.PROMETHEUS_ENV}")
     return path, experiment
+
+
+def _asks_prometheus(experiment: dict[str, Any]) -> bool:
+    hypothesis = experiment.get("steady-state-hypothesis") or {}
+    return any(p.get("provider", {}).get("func") == "promql_within"
+               for p in hypothesis.get("probes", []))
 
 
 def run_drill(name: str, *, tenant: str | None = None, rate: float = 200.0,

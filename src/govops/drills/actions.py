@@ -320,12 +320,21 @@ def stop_helpers(work_dir: str, roles: list[str] | None = None) -> dict[str, Any
     return {"stopped": stopped}
 
 
-def heal_network(work_dir: str, dc_dir: str) -> dict[str, Any]:
-    """Stop dropping the traffic of every centre this drill cut off (idempotent)."""
+def heal_network(work_dir: str, dc_dir: str, keep_lost: bool = False) -> dict[str, Any]:
+    """Stop dropping the traffic of every centre this drill cut off (idempotent).
+
+    With `keep_lost`, a drill that ran to its end — its method done, a survivor writing
+    again, no abort, no signal — leaves the centres it lost cut off: a lost site stays lost
+    (unreachable, as the monitoring's SiteDown sees it) until the failback drill brings it
+    back. An interrupted or aborted drill always heals."""
     from govops.lab import datacentres
 
     work = WorkDir(work_dir)
-    centres = sorted({e["centre"] for e in work.read_events() if e.get("event") == "cut-intent"})
+    events = work.read_events()
+    centres = sorted({e["centre"] for e in events if e.get("event") == "cut-intent"})
+    if keep_lost and centres and _ran_to_its_end(events):
+        work.event("kept-lost", centre=", ".join(centres))
+        return {"healed": [], "kept_lost": centres}
     healed = []
     for name in centres:
         step = datacentres.restore_centre_network(dc_dir, name)
@@ -333,6 +342,17 @@ def heal_network(work_dir: str, dc_dir: str) -> dict[str, Any]:
             work.event("restored", t=step.marks.get("restored", time.time()), centre=name)
             healed.append(name)
     return {"healed": healed}
+
+
+def _ran_to_its_end(events: list[dict[str, Any]]) -> bool:
+    """The method finished after its last fault, a survivor acknowledged a write, and
+    nothing aborted or interrupted the drill."""
+    names = [e.get("event") for e in events]
+    if "abort" in names or "signal" in names or "method-done" not in names:
+        return False
+    faults = [e for e in events if e.get("event") == "fault"]
+    return bool(faults) and any(e.get("event") == "first-write" and e.get("t", 0) >= faults[-1]["t"]
+                                for e in events)
 
 
 def ensure_writable_primary(work_dir: str, dc_dir: str) -> dict[str, Any]:

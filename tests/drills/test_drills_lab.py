@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tests.audit.trail_tools import records, signed_log, verify
+
 ROOT = Path(__file__).resolve().parents[2]
 GOVOPS = [sys.executable, "-m", "govops"]
 PG_INITDB = Path("/usr/lib/postgresql/15/bin/initdb")
@@ -129,7 +131,10 @@ def _files(report: dict[str, Any]) -> None:
         assert (folder / name).exists(), name
 
 
-def test_site_loss_twice_each_followed_by_failback(lab: Path, tmp_path: Path) -> None:
+def test_site_loss_twice_each_followed_by_failback(lab: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    log = signed_log(tmp_path / "trail", monkeypatch)
+    reports = []
     for _ in range(2):
         rc, data = drill("site-loss", tmp_path)
         assert rc == 0 and data["verdict"] == "pass", data.get("reasons")
@@ -145,6 +150,19 @@ def test_site_loss_twice_each_followed_by_failback(lab: Path, tmp_path: Path) ->
         back = fail_back(tmp_path)
         assert back["rto_s"] is not None and back["rto_s"] <= 5.0
         assert roles_ok(lab)["ok"]
+        reports += [Path(data["report_dir"]) / "report.json", Path(back["report_dir"]) / "report.json"]
+    # one signed record per drill run, each holding its report's digest
+    recs = records(log)
+    assert [r["command"] for r in recs] == ["drill run"] * 4
+    assert [r["detail"]["drill"] for r in recs] == ["site-loss", "failback"] * 2
+    assert all(r["result"] == "ok" and r["sig"] and r["tenants"] for r in recs)
+    for rec, report in zip(recs, reports, strict=True):
+        assert str(report) in rec["artefacts"]
+    checked = verify(log)
+    assert checked.returncode == 0, checked.stderr
+    reports[0].write_text(reports[0].read_text().replace('"verdict": "pass"', '"verdict": "fail"'))
+    checked = verify(log)
+    assert checked.returncode == 1 and f"artefact {reports[0]} changed" in checked.stderr
 
 
 def test_regional_disaster_then_failback(lab: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from govops.estate.loader import load_estate
 from govops.lab.state import host_ifname
 from govops.network.diff import remediation
 from govops.paths import lab_dir
+from tests.audit.trail_tools import records, signed_log, tamper_line, verify
 from tests.conftest import ROOT
 from tests.network.lab_tools import (
     GOVOPS,
@@ -57,12 +58,30 @@ def statuses(data: dict) -> dict[str, str]:
     return {d["device"]: d["status"] for d in data.get("devices", [])}
 
 
-def test_push_from_blank_configures_every_router_and_towns_reach_both_cores(estate) -> None:
+def test_push_from_blank_configures_every_router_and_towns_reach_both_cores(
+        estate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = signed_log(tmp_path, monkeypatch)
     blank(estate, managed(estate))
     proc, data = push("--workers", "6")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert set(statuses(data).values()) == {"changed"}
     assert len(data["devices"]) == len(managed(estate)) == 24
+    # the audit trail: one signed record naming every device, the journal and 24 backups
+    (rec,) = records(log)
+    rid = data["rollout_id"]
+    assert rec["command"] == "net push" and rec["result"] == "ok" and rec["sig"]
+    assert rec["devices"] == sorted(managed(estate)) and rec["detail"]["rollout"] == rid
+    assert f"rollouts/{rid}.jsonl" in rec["artefacts"]
+    assert len([p for p in rec["artefacts"] if p.startswith(f"rollouts/{rid}/backups/")]) == 24
+    checked = verify(log)
+    assert checked.returncode == 0, checked.stderr
+    journal = ROOT / "rollouts" / f"{rid}.jsonl"
+    original = tamper_line(journal, '"status": "changed"', '"status": "unchanged"')
+    try:
+        checked = verify(log)
+        assert checked.returncode == 1 and f"artefact rollouts/{rid}.jsonl changed" in checked.stderr
+    finally:
+        journal.write_bytes(original)
     # sessions the estate implies, read back from a town: 2 OSPF, 2 OSPFv3, 2 BFD, 4 iBGP
     d = driver(estate, "town-shunde-b")
     try:
@@ -166,12 +185,32 @@ def test_killed_rollout_is_finished_by_resume(estate) -> None:
     assert all(not d["changes"] for d in diff)
 
 
-def test_killed_rollout_is_undone_by_rollback(estate) -> None:
+def test_killed_rollout_is_undone_by_rollback(estate, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    log = signed_log(tmp_path, monkeypatch)
     blank(estate, FS_TOWNS)
     rollout_id = _start_and_kill_after_first_device("town-nanhai-*,town-shunde-*")
+    assert records(log) == []  # the killed push never got to write its record
     proc = govops("net", "rollback", rollout_id, "--output", "json")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert set(json.loads(proc.stdout)["devices"].values()) == {"restored"}
+    restored = json.loads(proc.stdout)["devices"]
+    assert set(restored.values()) == {"restored"}
+    (rec,) = records(log)
+    assert rec["command"] == "net rollback" and rec["result"] == "ok" and rec["sig"]
+    assert rec["devices"] == sorted(restored) and set(restored) <= set(FS_TOWNS)
+    assert list(rec["artefacts"]) == [f"rollouts/{rollout_id}.jsonl"]
+    assert rec["inputs"] and all(p.startswith(f"rollouts/{rollout_id}/backups/")
+                                 for p in rec["inputs"])
+    checked = verify(log)
+    assert checked.returncode == 0, checked.stderr
+    journal = ROOT / "rollouts" / f"{rollout_id}.jsonl"
+    original = tamper_line(journal, '"canary": 0', '"canary": 1')
+    try:
+        checked = verify(log)
+        assert checked.returncode == 1
+        assert f"artefact rollouts/{rollout_id}.jsonl changed" in checked.stderr
+    finally:
+        journal.write_bytes(original)
     for name in FS_TOWNS:
         assert not remediation("frr", running(estate, name), blank_config(name)), name
     backups = list((ROOT / "rollouts" / rollout_id / "backups").iterdir())

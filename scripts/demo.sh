@@ -32,6 +32,10 @@ step "govops drill run site-loss (then failback to restore the original roles)"
 $GOVOPS drill run site-loss
 $GOVOPS drill run failback
 
+step "govops audit show / verify (who changed what: SM3 chain, SM2 signatures, artefact digests)"
+$GOVOPS audit show --since 1h
+$GOVOPS audit verify
+
 step "done"
 $GOVOPS lab status
 echo "The lab is still up: explore it (govops lab status, govops ops serve), then govops lab down."

@@ -120,6 +120,13 @@ def test_backups_cannot_be_swapped_between_devices(tmp_path: Path) -> None:
         journal.read_backup("town-2")
 
 
+def test_deleted_backup_is_one_clear_line(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "rollouts", "r-1")
+    journal.save_backup("town-1", "one").unlink()
+    with pytest.raises(BadInput, match="backup of town-1 is missing: .*town-1.cfg.sm4"):
+        journal.read_backup("town-1")
+
+
 def test_plaintext_backup_from_before_encryption_still_reads(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "rollouts", "old")
     journal.backups.mkdir(parents=True)

@@ -72,6 +72,10 @@ class Journal:
         path = self.backups / f"{device}.cfg.sm4"
         if not path.exists() and (self.backups / f"{device}.cfg").exists():
             return (self.backups / f"{device}.cfg").read_text(encoding="utf-8")
+        if not path.exists():
+            raise BadInput(f"backup of {device} is missing: {path} (the journal says it was "
+                           "taken); restore it from a copy, or find what changed with "
+                           "`govops audit verify`")
         return decrypt_backup(path.read_bytes(), context=device, source=path).decode("utf-8")
 
 

@@ -112,10 +112,11 @@ def _leftovers() -> list[str]:
     containers = subprocess.run([*PODMAN, "ps", "-a", "--format", "{{.Names}}"], capture_output=True,
                                 text=True, env={**os.environ, "TMPDIR": str(STATE / "podman/tmp")}).stdout
     found += [f"container {name}" for name in containers.split()]
-    procs = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    # zombies (state Z) are dead: PID 1 here reaps them only every few seconds
+    procs = subprocess.run(["ps", "-eo", "pid=,stat=,args="], capture_output=True, text=True).stdout
     found += [f"process {line.strip()}" for line in procs.splitlines()
               if (".state/ansible/cp" in line or "govops-ssh-" in line or "conmon" in line)
-              and "ps -eo" not in line]
+              and "ps -eo" not in line and not line.split()[1].startswith("Z")]
     found += [f"cgroup {p}" for p in Path("/sys/fs/cgroup").glob("*/libpod_parent")]
     found += [f"cgroup {p}" for p in Path("/sys/fs/cgroup").glob("libpod_parent")]
     return found

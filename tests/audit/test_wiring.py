@@ -14,6 +14,7 @@ import pytest
 from govops.audit import keys
 from govops.audit.digests import display
 from govops.errors import BadInput
+from govops.hosts.apply import ansible_playbook as REAL_ANSIBLE_PLAYBOOK
 from govops.network.drivers.base import DeviceError
 from tests.audit.test_backup import RUNNING, FakeDevice, replace_diff
 from tests.conftest import ROOT
@@ -250,3 +251,77 @@ def test_ansible_push_records_only_its_own_device_and_backup(
     assert rec["detail"]["driver"] == "ansible"
     assert set(rec["artefacts"]) == {display(root / "ansible-1.jsonl"),
                                      display(root / "ansible-1" / "backups" / "town-tianhe-a.cfg.sm4")}
+
+
+FAKE_ANSIBLE = """#!/bin/sh
+# stands in for ansible-playbook: prints its arguments and a PLAY RECAP, exits $FAKE_RC
+echo "argv: $*"
+echo "PLAY RECAP *********"
+echo "ops-gz-main-1 : ok=12 changed=${FAKE_CHANGED:-3} unreachable=0 failed=${FAKE_FAILED:-0} skipped=1"
+exit ${FAKE_RC:-0}
+"""
+
+
+@pytest.fixture
+def fake_ansible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`hosts apply` runs a fake ansible-playbook and writes its run logs under tmp_path."""
+    from govops.hosts import apply
+
+    program = tmp_path / "bin" / "ansible-playbook"
+    program.parent.mkdir()
+    program.write_text(FAKE_ANSIBLE)
+    program.chmod(0o755)
+    monkeypatch.setattr(apply, "ansible_playbook", lambda: str(program))
+    monkeypatch.setattr(apply, "RUNS", tmp_path / "runs")
+    return tmp_path / "runs"
+
+
+def test_hosts_apply_records_hosts_roles_and_run_log(
+        audit_env: Path, cli, signing: keys.OperatorKey, fake_ansible: Path) -> None:
+    code, out, err = cli("hosts", "apply", "--estate", LAB, "--limit", "ops-gz-main-1", "-o", "json",
+                         "--var", "baseline_apt_source=deb [trusted=yes] file:/srv/repo ./")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["recap"]["ops-gz-main-1"]["changed"] == 3 and data["failed"] == []
+    log = Path(data["log"])
+    text = log.read_text()
+    assert "--limit ops-gz-main-1" in text and log.parent == fake_ansible
+    assert '-e {"baseline_apt_source": "deb [trusted=yes] file:/srv/repo ./"}' in text
+    (rec,) = records(audit_env)
+    assert rec["command"] == "hosts apply" and rec["result"] == "ok" and rec["sig"]
+    assert rec["devices"] == ["ops-gz-main-1"] and list(rec["artefacts"]) == [display(log)]
+    assert display(ROOT / "playbooks" / "hosts.yml") in rec["inputs"]
+    assert any("roles/baseline" in path for path in rec["inputs"])
+    code, out, err = cli("audit", "show", "--device", "ops-gz-main-1", "-o", "json")
+    assert code == 0 and [r["command"] for r in json.loads(out)] == ["hosts apply"]
+    log.write_text(log.read_text() + "changed=0\n")
+    code, _, err = cli("audit", "verify")
+    assert code == 1 and f"artefact {display(log)} changed after it was written" in err
+
+
+def test_hosts_apply_failure_is_recorded_and_exit_1(
+        audit_env: Path, cli, fake_ansible: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_RC", "2")
+    monkeypatch.setenv("FAKE_FAILED", "1")
+    code, _, err = cli("hosts", "apply", "--estate", LAB, "--limit", "ops-gz-main-1")
+    assert code == 1 and "hosts apply failed on ops-gz-main-1 (ansible-playbook exit 2)" in err
+    (rec,) = records(audit_env)
+    assert rec["result"].startswith("failed: hosts apply failed on ops-gz-main-1")
+
+
+def test_hosts_apply_check_and_bad_input_leave_no_record(
+        audit_env: Path, cli, fake_ansible: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = cli("hosts", "apply", "--estate", LAB, "--limit", "ops-gz-main-1", "--check")
+    assert code == 0 and "--check" in out, err
+    code, _, err = cli("hosts", "apply", "--estate", LAB, "--limit", "ops-nowhere")
+    assert code == 2 and "'ops-nowhere' matches no host" in err
+    code, _, err = cli("hosts", "apply", "--estate", LAB, "--var", "no value")
+    assert code == 2 and "--var 'no value': expected NAME=VALUE" in err
+    from govops.hosts import apply
+
+    monkeypatch.setattr(apply, "ansible_playbook", REAL_ANSIBLE_PLAYBOOK)
+    monkeypatch.setattr("sys.executable", str(fake_ansible / "python"))  # no venv beside it
+    monkeypatch.setenv("PATH", str(fake_ansible))
+    code, _, err = cli("hosts", "apply", "--estate", LAB, "--limit", "ops-gz-main-1")
+    assert code == 2 and "ansible-playbook not found: run `make install`" in err
+    assert not audit_env.exists()

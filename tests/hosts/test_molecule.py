@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from govops.audit.digests import display
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.lab
@@ -179,10 +180,19 @@ def test_level3_scenario_then_drift():
         assert done.stderr.strip().splitlines() == [
             "error: 1 control(s) failed on 1 of 1 host(s): ops-gz-main-1: ssh-root-login = yes"]
 
+        # the operator's way back: the roles again, through govops (run log + audit record)
         started = time.perf_counter()
-        text = _ok(molecule("converge", "-s", "level3"))
+        applied = subprocess.run(
+            [sys.executable, "-m", "govops", "hosts", "apply", *args, "--output", "json",
+             "--var", "baseline_apt_source=deb [trusted=yes] file:/srv/repo ./"],
+            cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
         _figure("reconverge_after_drift_s", time.perf_counter() - started)
-        assert "changed=1" in text or "changed=2" in text  # sshd_config restored (+ reload)
+        assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
+        run = json.loads(applied.stdout)
+        assert run["failed"] == [] and run["changed"] == [name]  # sshd_config restored (+ reload)
+        record = json.loads(Path(os.environ["GOVOPS_AUDIT_LOG"]).read_text().splitlines()[-1])
+        assert record["command"] == "hosts apply" and record["devices"] == [name]
+        assert record["result"] == "ok" and list(record["artefacts"]) == [display(Path(run["log"]))]
         done, _ = govops_check(*args)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "all pass" in done.stdout

@@ -92,3 +92,61 @@ def check(
         total = sum(len(h.results) for h in result.hosts)
         out.print(f"[green]{len(result.hosts)} host(s), {total} controls: all pass[/] "
                   f"({result.seconds:.1f} s)")
+
+
+@app.command()
+def apply(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
+    limit: str = typer.Option(None, "--limit", "-l",
+                              help="Hosts: names, globs or groups (hosts, site_X, role_X, mlps_N), "
+                                   "separated by , or :."),
+    check: bool = typer.Option(False, "--check", help="Dry run: report what would change, change nothing."),
+    diff: bool = typer.Option(False, "--diff", help="Show the changes to files."),
+    var: list[str] = typer.Option(None, "--var", help="NAME=VALUE: a role variable for this run "
+                                                      "(repeatable; Ansible extra vars)."),
+    address: list[str] = typer.Option(None, "--address",
+                                      help="NAME=IP: reach a host at another address (repeatable; "
+                                           "also GOVOPS_HOST_ADDRESSES=NAME=IP,...)."),
+    ssh_key: str = typer.Option(None, "--ssh-key", help="SSH private key (default GOVOPS_SSH_KEY, "
+                                                        "else ssh's own)."),
+    user: str = typer.Option("root", "--user", help="SSH user."),
+    no_host_key_check: bool = typer.Option(False, "--no-host-key-check",
+                                           help="Do not verify host keys (throwaway test hosts only)."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Apply the MLPS baseline and node exporter roles to the hosts (ansible-playbook
+    playbooks/hosts.yml), with a run log and an audit record; exit 1 if a host fails."""
+    from govops.audit.trail import audited
+    from govops.errors import CheckFailed
+    from govops.estate.loader import load_estate
+    from govops.hosts.apply import ansible_playbook, parse_vars, role_files, run_apply
+    from govops.hosts.check import resolve_key, select_hosts
+    from govops.hosts.inventory import env_addresses, parse_addresses
+
+    overrides = {**env_addresses(), **parse_addresses(address)}
+    key = resolve_key(ssh_key)
+    hosts = select_hosts(load_estate(estate), limit)
+    ansible_playbook()  # missing Ansible is bad input, found before any record is opened
+    echo = None if output is Output.json else (lambda line: out.print(line, markup=False,
+                                                                        highlight=False))
+    options = {"check": check, "diff": diff, "user": user, "key": key, "overrides": overrides,
+               "extra_vars": parse_vars(var),
+               "host_key_check": not no_host_key_check, "on_line": echo}
+
+    def report(result) -> None:
+        if output is Output.json:
+            emit_json(result.to_dict())
+        else:
+            out.print(f"run log: {result.log}")
+        if result.returncode:
+            raise CheckFailed(f"hosts apply failed on {', '.join(result.failed) or 'the play'} "
+                              f"(ansible-playbook exit {result.returncode}): see {result.log}")
+
+    if check:  # a dry run changes nothing: no audit record (ADR 0010)
+        report(run_apply(estate, hosts, **options))
+        return
+    with audited("hosts apply", inputs=role_files(), estate_dir=estate, devices=hosts) as audit:
+        result = run_apply(estate, hosts, **options)
+        audit.add(result.log)
+        audit.detail.update(run_id=result.run_id, changed=result.changed, failed=result.failed)
+        report(result)

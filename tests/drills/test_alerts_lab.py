@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
+from tests.drills.dclab import ORIGINAL, original_dc_lab
+
 ROOT = Path(__file__).resolve().parents[2]
 GOVOPS = [sys.executable, "-m", "govops"]
-ORIGINAL = {"primary": "dc-a", "sync": ["dc-b"], "async": ["dc-c"]}
 DR_ALERTS = {"SiteDown", "DatabaseDown", "DrNoPrimary", "DrSplitBrain",
              "ReplicationRpoAboveObjective", "ReplicationStandbyNotStreaming"}
 
@@ -74,32 +75,9 @@ def active_alerts(prom: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def lab() -> Iterator[dict[str, Any]]:
     from govops.drills import labinfo
-    from govops.drills.probes import dc_roles
-    from govops.lab import dcnet
 
-    dc = labinfo.dc_dir()
-    brought_up = False
-    try:
-        labinfo.require_dc_lab(dc)
-        if not labinfo.prometheus_url():
-            raise RuntimeError("no monitoring")
-    except Exception:  # noqa: BLE001 - not up: bring it up (unless another lab holds the names)
-        owner = dcnet.lab_owner()
-        if owner is not None and owner != dc:
-            pytest.skip(f"a DC lab of {owner} holds the dc-* namespaces")
-        proc = govops("lab", "up", timeout=600)
-        if proc.returncode != 0:
-            pytest.fail(f"govops lab up failed: {proc.stderr[-2000:]}")
-        brought_up = True
-    state = dc_roles(str(dc), "before", before=ORIGINAL)
-    if not state["ok"]:
-        if brought_up:
-            govops("lab", "down")
-        pytest.skip(f"the lab is not in its original topology ({state['detail']}): "
-                    "govops drill run failback")
-    yield {"dc": dc, "prometheus": labinfo.prometheus_url()}
-    if brought_up:
-        govops("lab", "down", timeout=300)
+    with original_dc_lab(govops, need_prometheus=True) as dc:
+        yield {"dc": dc, "prometheus": labinfo.prometheus_url()}
 
 
 def wait_for(check: Any, timeout: float, what: str, every: float = 1.0) -> Any:

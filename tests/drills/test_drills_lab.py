@@ -27,11 +27,11 @@ from typing import Any
 import pytest
 
 from tests.audit.trail_tools import records, signed_log, verify
+from tests.drills.dclab import ORIGINAL, original_dc_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 GOVOPS = [sys.executable, "-m", "govops"]
 PG_INITDB = Path("/usr/lib/postgresql/15/bin/initdb")
-ORIGINAL = {"primary": "dc-a", "sync": ["dc-b"], "async": ["dc-c"]}
 
 pytestmark = [
     pytest.mark.lab,
@@ -83,30 +83,8 @@ def fail_back(reports: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Path]:
-    from govops.drills import labinfo
-    from govops.lab import dcnet
-
-    dc = labinfo.dc_dir()
-    try:
-        labinfo.require_dc_lab(dc)
-        brought_up = False
-    except Exception:  # noqa: BLE001 - not up: bring it up (unless another lab holds the names)
-        owner = dcnet.lab_owner()
-        if owner is not None and owner != dc:
-            pytest.skip(f"a DC lab of {owner} holds the dc-* namespaces")
-        proc = govops("lab", "up", timeout=600)
-        if proc.returncode != 0:
-            pytest.fail(f"govops lab up failed: {proc.stderr[-2000:]}")
-        brought_up = True
-    state = roles_ok(dc)
-    if not state["ok"]:
-        if brought_up:
-            govops("lab", "down")
-        pytest.skip(f"the lab is not in its original topology ({state['detail']}): "
-                    "govops drill run failback")
-    yield dc
-    if brought_up:
-        govops("lab", "down", timeout=300)
+    with original_dc_lab(govops) as dc:
+        yield dc
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,17 @@ from govops.console import Output, emit_json, out
 app = typer.Typer(help="Data-centre hosts: MLPS baseline compliance over SSH.", no_args_is_help=True)
 
 DEFAULT_ESTATE = Path("inventories/lab")
+# Options `check` and `apply` share: the same hosts, reached the same way.
+ESTATE = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder.")
+LIMIT = typer.Option(None, "--limit", "-l", help="Hosts: names, globs or groups (hosts, site_X, "
+                                                  "role_X, mlps_N), separated by , or :.")
+ADDRESS = typer.Option(None, "--address", help="NAME=IP: reach a host at another address "
+                                               "(repeatable; also GOVOPS_HOST_ADDRESSES=NAME=IP,...).")
+SSH_KEY = typer.Option(None, "--ssh-key", help="SSH private key (default GOVOPS_SSH_KEY, else ssh's own).")
+USER = typer.Option("root", "--user", help="SSH user.")
+NO_HOST_KEY_CHECK = typer.Option(False, "--no-host-key-check",
+                                 help="Do not verify host keys (throwaway test hosts only).")
+OUTPUT = typer.Option(Output.text, "--output", "-o", help="text or json.")
 
 
 def _print(report) -> None:
@@ -35,23 +46,17 @@ def _print(report) -> None:
 
 @app.command()
 def check(
-    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
-    limit: str = typer.Option(None, "--limit", "-l",
-                              help="Hosts: names, globs or groups (hosts, site_X, role_X, mlps_N), "
-                                   "separated by , or :."),
-    address: list[str] = typer.Option(None, "--address",
-                                      help="NAME=IP: reach a host at another address (repeatable; "
-                                           "also GOVOPS_HOST_ADDRESSES=NAME=IP,...)."),
-    ssh_key: str = typer.Option(None, "--ssh-key", help="SSH private key (default GOVOPS_SSH_KEY, "
-                                                        "else ssh's own)."),
-    user: str = typer.Option("root", "--user", help="SSH user."),
+    estate: Path = ESTATE,
+    limit: str = LIMIT,
+    address: list[str] = ADDRESS,
+    ssh_key: str = SSH_KEY,
+    user: str = USER,
     port: int = typer.Option(22, "--port", min=1, max=65535, help="SSH port."),
-    no_host_key_check: bool = typer.Option(False, "--no-host-key-check",
-                                           help="Do not verify host keys (throwaway test hosts only)."),
+    no_host_key_check: bool = NO_HOST_KEY_CHECK,
     known_hosts: Path = typer.Option(None, "--known-hosts", help="known_hosts file to verify against."),
     timeout: int = typer.Option(10, "--timeout", min=1, help="SSH connect timeout, seconds."),
     report: Path = typer.Option(None, "--report", help="Also write a Markdown report for auditors."),
-    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+    output: Output = OUTPUT,
 ) -> None:
     """Check each host's MLPS baseline controls; exit 1 if any control fails, 2 on bad input."""
     from govops.errors import BadInput, CheckFailed
@@ -96,23 +101,17 @@ def check(
 
 @app.command()
 def apply(
-    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
-    limit: str = typer.Option(None, "--limit", "-l",
-                              help="Hosts: names, globs or groups (hosts, site_X, role_X, mlps_N), "
-                                   "separated by , or :."),
+    estate: Path = ESTATE,
+    limit: str = LIMIT,
     check: bool = typer.Option(False, "--check", help="Dry run: report what would change, change nothing."),
     diff: bool = typer.Option(False, "--diff", help="Show the changes to files."),
     var: list[str] = typer.Option(None, "--var", help="NAME=VALUE: a role variable for this run "
                                                       "(repeatable; Ansible extra vars)."),
-    address: list[str] = typer.Option(None, "--address",
-                                      help="NAME=IP: reach a host at another address (repeatable; "
-                                           "also GOVOPS_HOST_ADDRESSES=NAME=IP,...)."),
-    ssh_key: str = typer.Option(None, "--ssh-key", help="SSH private key (default GOVOPS_SSH_KEY, "
-                                                        "else ssh's own)."),
-    user: str = typer.Option("root", "--user", help="SSH user."),
-    no_host_key_check: bool = typer.Option(False, "--no-host-key-check",
-                                           help="Do not verify host keys (throwaway test hosts only)."),
-    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+    address: list[str] = ADDRESS,
+    ssh_key: str = SSH_KEY,
+    user: str = USER,
+    no_host_key_check: bool = NO_HOST_KEY_CHECK,
+    output: Output = OUTPUT,
 ) -> None:
     """Apply the MLPS baseline and node exporter roles to the hosts (ansible-playbook
     playbooks/hosts.yml), with a run log and an audit record; exit 1 if a host fails."""

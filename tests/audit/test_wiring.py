@@ -5,8 +5,6 @@ and --check leave none; `audit verify` names an artefact changed afterwards."""
 from __future__ import annotations
 
 import json
-import shutil
-import stat
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from govops.errors import BadInput
 from govops.hosts.apply import ansible_playbook as REAL_ANSIBLE_PLAYBOOK
 from govops.network.drivers.base import DeviceError
 from tests.audit.test_backup import RUNNING, FakeDevice, replace_diff
+from tests.cloud.fake_pulumi import failing_pulumi
 from tests.conftest import ROOT
 
 LAB = ROOT / "inventories" / "lab"
@@ -84,16 +83,7 @@ def test_cloud_up_without_pulumi_leaves_no_record_and_a_failing_one_records_fail
     code, _, err = cli("cloud", "up", "--stack", "gd-gov")
     assert code == 2 and "pulumi CLI is not on PATH" in err and not audit_env.exists()
 
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "pulumi"
-    fake.write_text("#!/bin/sh\ncase \"$1\" in version) echo v3.200.0; exit 0;; esac\n"
-                    "echo 'error: PULUMI_ACCESS_TOKEN must be set for login' >&2\nexit 255\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    stacks = tmp_path / "stacks"
-    stacks.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / "stacks" / name, stacks / name)
+    bin_dir, stacks = failing_pulumi(tmp_path)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     code, _, err = cli("cloud", "up", "--stack", "gd-gov", "--stacks", stacks)
     assert code == 1, err

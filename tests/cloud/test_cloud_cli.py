@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from govops import cli
+from tests.cloud.fake_pulumi import failing_pulumi
 from tests.conftest import ROOT
 from tests.estate.helpers import replace
 
@@ -187,17 +186,7 @@ def test_destroy_wants_yes():
 
 def test_a_failing_pulumi_cli_is_one_line_exit_1(tmp_path):
     """With a CLI that cannot reach a backend, `up` reports Pulumi's last error line."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "pulumi"
-    fake.write_text("#!/bin/sh\n"
-                    "case \"$1\" in version) echo v3.200.0; exit 0;; esac\n"
-                    "echo 'error: PULUMI_ACCESS_TOKEN must be set for login' >&2\nexit 255\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    stacks = tmp_path / "stacks"
-    stacks.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / "stacks" / name, stacks / name)
+    bin_dir, stacks = failing_pulumi(tmp_path)
     env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
     result = run("cloud", "up", "--stack", "gd-gov", "--stacks", str(stacks), env=env)
     assert result.returncode == 1, result.stderr

@@ -47,3 +47,17 @@ def tamper_line(path: Path, old: str, new: str) -> bytes:
     lines[index] = lines[index].replace(old, new, 1)
     path.write_text("".join(lines))
     return original
+
+
+def assert_edit_is_named(log: Path, path: Path, old: str, new: str, shown: str) -> None:
+    """`audit verify` passes; after `old` → `new` in one line of `path` it fails (exit 1) naming
+    artefact `shown`; `path` is restored afterwards."""
+    checked = verify(log)
+    assert checked.returncode == 0, checked.stderr
+    original = tamper_line(path, old, new)
+    try:
+        checked = verify(log)
+        assert checked.returncode == 1
+        assert f"artefact {shown} changed" in checked.stderr, checked.stderr
+    finally:
+        path.write_bytes(original)

@@ -17,7 +17,7 @@ from govops.estate.loader import load_estate
 from govops.lab.state import host_ifname
 from govops.network.diff import remediation
 from govops.paths import lab_dir
-from tests.audit.trail_tools import records, signed_log, tamper_line, verify
+from tests.audit.trail_tools import assert_edit_is_named, records, signed_log
 from tests.conftest import ROOT
 from tests.network.lab_tools import (
     GOVOPS,
@@ -73,15 +73,8 @@ def test_push_from_blank_configures_every_router_and_towns_reach_both_cores(
     assert rec["devices"] == sorted(managed(estate)) and rec["detail"]["rollout"] == rid
     assert f"rollouts/{rid}.jsonl" in rec["artefacts"]
     assert len([p for p in rec["artefacts"] if p.startswith(f"rollouts/{rid}/backups/")]) == 24
-    checked = verify(log)
-    assert checked.returncode == 0, checked.stderr
-    journal = ROOT / "rollouts" / f"{rid}.jsonl"
-    original = tamper_line(journal, '"status": "changed"', '"status": "unchanged"')
-    try:
-        checked = verify(log)
-        assert checked.returncode == 1 and f"artefact rollouts/{rid}.jsonl changed" in checked.stderr
-    finally:
-        journal.write_bytes(original)
+    assert_edit_is_named(log, ROOT / "rollouts" / f"{rid}.jsonl", '"status": "changed"',
+                         '"status": "unchanged"', f"rollouts/{rid}.jsonl")
     # sessions the estate implies, read back from a town: 2 OSPF, 2 OSPFv3, 2 BFD, 4 iBGP
     d = driver(estate, "town-shunde-b")
     try:
@@ -201,16 +194,8 @@ def test_killed_rollout_is_undone_by_rollback(estate, tmp_path: Path,
     assert list(rec["artefacts"]) == [f"rollouts/{rollout_id}.jsonl"]
     assert rec["inputs"] and all(p.startswith(f"rollouts/{rollout_id}/backups/")
                                  for p in rec["inputs"])
-    checked = verify(log)
-    assert checked.returncode == 0, checked.stderr
-    journal = ROOT / "rollouts" / f"{rollout_id}.jsonl"
-    original = tamper_line(journal, '"canary": 0', '"canary": 1')
-    try:
-        checked = verify(log)
-        assert checked.returncode == 1
-        assert f"artefact rollouts/{rollout_id}.jsonl changed" in checked.stderr
-    finally:
-        journal.write_bytes(original)
+    assert_edit_is_named(log, ROOT / "rollouts" / f"{rollout_id}.jsonl", '"canary": 0',
+                         '"canary": 1', f"rollouts/{rollout_id}.jsonl")
     for name in FS_TOWNS:
         assert not remediation("frr", running(estate, name), blank_config(name)), name
     backups = list((ROOT / "rollouts" / rollout_id / "backups").iterdir())

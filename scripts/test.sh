@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `make test`: lint, then the suite in three phases, then one closing line with the totals.
 #   1. unit tests (no root needed)
-#   2. lab tests that build labs of their own (router triangle, three centres, podman hosts)
-#   3. lab tests on the full lab, brought up fresh here and taken down at the end
+#   2. lab tests that build labs of their own (marker own_lab: router triangle, three
+#      centres, podman hosts, throwaway FRR), while the full lab is down
+#   3. lab tests on the full lab, brought up fresh here and taken down at the end; a clean-lab
+#      check runs between its modules (tests/labguard.py)
+# Each phase's time is printed at the end.
 # Extra arguments go to every pytest run (e.g. `make test ARGS=-x` → scripts/test.sh -x).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,17 +16,20 @@ status=0
 
 .venv/bin/ruff check src tests benchmarks playbooks || status=1
 
+TIMES=()
 phase() {
   local name=$1; shift
+  local t0=$SECONDS
   printf '\n\033[1m== tests: %s\033[0m\n' "$name"
   .venv/bin/pytest --junitxml="$RESULTS/$name.xml" "$@" || status=1
+  TIMES+=("$name $((SECONDS - t0)) s")
 }
 
 # As root (CI) everything the suite uses is installed by `make install`: a skip is a failure.
 [ "$(id -u)" = 0 ] && export GOVOPS_NO_SKIP=1
 phase unit -m "not lab" "$@"
 if [ "$(id -u)" = 0 ]; then
-  phase lab-standalone -m lab tests/lab tests/hosts "$@"
+  phase lab-standalone -m "lab and own_lab" "$@"
   .venv/bin/govops lab down >/dev/null 2>&1
   if [ "${CI:-}" = true ]; then
     # CI runs in a fresh clone on the machine a session used: a lab that session left behind
@@ -37,8 +43,10 @@ print(" ".join(list(load_estate("inventories/lab").nodes) + ["dc-a", "dc-b", "dc
       fi
     done
   fi
+  t0=$SECONDS
   if .venv/bin/govops lab up >"$RESULTS/lab-up.log" 2>&1; then
-    phase lab -m lab tests/network tests/audit tests/monitoring tests/drills "$@"
+    TIMES+=("lab-up $((SECONDS - t0)) s")
+    phase lab -m "lab and not own_lab" "$@"
   else
     echo "govops lab up failed:"; tail -20 "$RESULTS/lab-up.log"; status=1
   fi
@@ -47,6 +55,8 @@ else
   echo "not root: the lab phases are not run (CI runs as root)"; status=1
 fi
 
+TIMES+=("total $SECONDS s")
+printf '\nphase times: %s\n' "$(IFS=';'; echo "${TIMES[*]}" | sed 's/;/; /g')"
 .venv/bin/python - "$RESULTS" <<'PY' || status=1
 import pathlib, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0

@@ -9,7 +9,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.labguard import clean_lab_between_modules, final_check  # noqa: F401 (autouse)
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Lab modules run in their `LAB_ORDER` (default 50), then in collection order: the
+    rollout module goes first because it starts with a push onto the freshly built lab."""
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "LAB_ORDER", 50))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The clean-lab check after the last lab module: a leftover fails the run."""
+    found = final_check()
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for line in found:
+            if reporter:
+                reporter.write_line(f"LAB LEFTOVER: {line}", red=True, bold=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -25,7 +25,7 @@ import yaml
 from govops.audit.digests import display
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.lab
+pytestmark = [pytest.mark.lab, pytest.mark.own_lab]
 
 VENV_BIN = Path(sys.executable).parent
 STATE = ROOT / ".state"

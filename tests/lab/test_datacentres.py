@@ -30,6 +30,7 @@ from govops.lab.errors import LabError
 
 pytestmark = [
     pytest.mark.lab,
+    pytest.mark.own_lab,
     pytest.mark.timeout(120),
     pytest.mark.skipif(os.geteuid() != 0, reason="the DC lab needs root"),
     pytest.mark.skipif(

@@ -27,6 +27,7 @@ from govops.lab.statefiles import Journal
 
 pytestmark = [
     pytest.mark.lab,
+    pytest.mark.own_lab,
     pytest.mark.skipif(os.geteuid() != 0, reason="the router lab needs root"),
     pytest.mark.skipif(
         not Path("/usr/lib/frr/zebra").exists() or not Path("/usr/sbin/sshd").exists(),

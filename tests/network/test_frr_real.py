@@ -20,7 +20,8 @@ from govops.network.diff import diff_device
 from govops.network.render import render_all
 from tests.network.frr_harness import ThrowawayFrr, available
 
-pytestmark = [pytest.mark.lab, pytest.mark.timeout(300)]  # generous: shared, busy machines
+# throwaway FRR namespaces of its own; a generous timeout for shared, busy machines
+pytestmark = [pytest.mark.lab, pytest.mark.own_lab, pytest.mark.timeout(300)]
 
 REASON = available()
 skip = pytest.mark.skipif(REASON is not None, reason=REASON or "")

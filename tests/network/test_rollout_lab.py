@@ -31,6 +31,8 @@ from tests.network.lab_tools import (
 )
 
 pytestmark = pytest.mark.lab
+#: first of the full-lab modules: its first test pushes onto the freshly built (blank) lab
+LAB_ORDER = 10
 FS_TOWNS = ["town-nanhai-a", "town-nanhai-b", "town-shunde-a", "town-shunde-b"]
 
 

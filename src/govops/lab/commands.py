@@ -66,6 +66,21 @@ def up(
         out.print(f"monitoring: Prometheus {mon.prometheus_url}, ops page {mon.ops_url}")
 
 
+def restart_lines(rows) -> list[str]:
+    """One sentence per daemon restart that watchfrr made, e.g. "ospf6d on city-gz-2 crashed
+    at 12:04:05 (signal 11) and was restarted"."""
+    import time
+
+    lines = []
+    for r in rows:
+        for x in r.restarts:
+            at = time.strftime("%H:%M:%S", time.localtime(x.at))
+            how = (f"hung at {at} and was killed and restarted" if x.reason == "unresponsive"
+                   else f"crashed at {at} ({x.reason}) and was restarted")
+            lines.append(f"{x.daemon} on {r.name} {how}")
+    return lines
+
+
 @app.command()
 def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
     """List lab routers and whether their namespace, FRR daemons and sshd run."""
@@ -88,6 +103,9 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
     if output is Output.json:
         emit_json({"routers": [{"name": r.name, "namespace": r.namespace,
                                 "daemons": dict(r.daemons), "sshd": r.sshd,
+                                "supervisor": r.supervisor,
+                                "restarts": [{"daemon": x.daemon, "at": x.at, "reason": x.reason}
+                                             for x in r.restarts],
                                 "mgmt_ipv4": r.mgmt_ipv4, "healthy": r.healthy} for r in rows],
                    "centres": centres, "monitoring": monitoring})
         return
@@ -103,6 +121,8 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                       f"{running}/{len(r.daemons)}", "yes" if r.sshd else "no",
                       "[green]up[/]" if r.healthy else "[red]degraded[/]")
     out.print(table)
+    for line in restart_lines(rows):
+        out.print(f"[yellow]{line}[/]")
     if centres:
         dc_table = Table(show_edge=False)
         for col in ("centre", "site", "role", "now", "PostgreSQL", "replication", "lag bytes"):
@@ -171,3 +191,44 @@ def reach(
     if failed:
         raise CheckFailed(f"{len(failed)} of {len(probes)} town→core probes failed, e.g. "
                           f"{failed[0].source} → {failed[0].target} over IPv{failed[0].family}")
+
+
+@app.command()
+def check(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder the lab runs."),
+    since: float = typer.Option(0.0, "--since",
+                                help="Report daemon restarts after this epoch time only."),
+    settle: float = typer.Option(45.0, "--settle",
+                                 help="Seconds to let sessions converge before naming them."),
+    repair: bool = typer.Option(False, "--repair",
+                                help="Remove fault leftovers (nftables, qdiscs, links down)."),
+    output: Output = typer.Option(Output.text, "--output", "-o"),
+) -> None:
+    """Prove the lab clean: daemons alive and never restarted, no nftables drop, no foreign
+    qdisc, every link up, every router blank or at its intent with its sessions up, the
+    centres in their roles; exit 1 naming each leftover."""
+    from govops.errors import CheckFailed
+    from govops.lab import health
+
+    _need_root()
+    if not (lab_dir() / "routers" / "lab.json").exists():
+        raise BadInput("the lab is down: run govops lab up first")
+    report = health.check(lab_dir(), estate, since=since, settle_s=settle)
+    repaired = health.repair(report, lab_dir()) if repair else []
+    if output is Output.json:
+        emit_json({"clean": report.clean, "routers": report.routers,
+                   "configured": report.configured, "blank": report.blank,
+                   "leftovers": [x.__dict__ for x in report.leftovers], "repaired": repaired,
+                   "seconds": round(report.seconds, 2)})
+    else:
+        for x in report.leftovers:
+            out.print(f"[red]leftover[/] {x.detail}")
+        for line in repaired:
+            out.print(line)
+        out.print(f"{report.routers} routers: {len(report.configured)} configured, "
+                  f"{len(report.blank)} blank; {len(report.leftovers)} leftover(s) "
+                  f"({report.seconds:.1f} s)")
+    if not report.clean:
+        raise CheckFailed(f"the lab is not clean: {report.leftovers[0].detail}"
+                          + (f" (+{len(report.leftovers) - 1} more)"
+                             if len(report.leftovers) > 1 else ""))

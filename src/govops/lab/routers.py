@@ -89,11 +89,15 @@ class RouterStatus:
     daemons: Mapping[str, bool]
     sshd: bool
     mgmt_ipv4: str
+    #: watchfrr runs (it restarts a crashed daemon)
+    supervisor: bool = False
+    #: every restart watchfrr made, oldest first: a crash, never only a missing neighbour
+    restarts: tuple[frr.Restart, ...] = ()
 
     @property
     def healthy(self) -> bool:
-        """Namespace present, every daemon and sshd running."""
-        return self.namespace and self.sshd and all(self.daemons.values())
+        """Namespace present, every daemon, watchfrr and sshd running."""
+        return self.namespace and self.sshd and self.supervisor and all(self.daemons.values())
 
 
 @dataclass(frozen=True)
@@ -345,9 +349,12 @@ def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress) -> li
     ino = netns.netns_inode(r.name)
     running = {d: procs.lab_process(frr.pidfile(rdir, d), d, ino) for d in frr.DAEMONS}
     sshd_pid = procs.lab_process(sshd.pidfile(rdir), "sshd", ino)
+    supervisor = procs.lab_process(frr.pidfile(rdir, frr.SUPERVISOR), frr.SUPERVISOR, ino)
     missing = [d for d in frr.DAEMONS if running[d] is None]
-    if not missing and sshd_pid is not None:
+    if not missing and sshd_pid is not None and supervisor is not None:
         return []
+    if supervisor is not None:  # watchfrr would race us to start the missing daemons
+        procs.terminate([supervisor])
     # the namespace was deleted and re-made behind our back: end the old router's processes
     strays = [procs.stray_lab_process(frr.pidfile(rdir, d), d, ino) for d in missing]
     if sshd_pid is None:
@@ -366,6 +373,7 @@ def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress) -> li
         fresh=not anchors,
         apply_all=len(missing) == len(frr.DAEMONS),
         sshd_argv=sshd.sshd_argv(rdir) if sshd_pid is None else None,
+        supervisor=True,
     )
     if anchors:
         argv = ["nsenter", "-t", str(anchors[0]), "-m", "-u", "-n", "/bin/sh", "-c", script]
@@ -373,7 +381,8 @@ def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress) -> li
         argv = ["ip", "netns", "exec", r.name, netns.tool("unshare"), "-m", "-u",
                 "--propagation", "private", "/bin/sh", "-c", script]
     netns.run(argv, timeout=60)
-    now = [*missing, *(["sshd"] if sshd_pid is None else [])]
+    now = [*missing, *(["sshd"] if sshd_pid is None else []),
+           *([frr.SUPERVISOR] if supervisor is None else [])]
     say(f"{r.name}: started {' '.join(now)}")
     return [f"{r.name}/{d}" for d in now]
 
@@ -415,6 +424,9 @@ def _router_status(layout: Layout, r: RouterSpec) -> RouterStatus:
                  for d in frr.DAEMONS},
         sshd=procs.lab_process(sshd.pidfile(rdir), "sshd", ino) is not None,
         mgmt_ipv4=r.mgmt_ipv4,
+        supervisor=procs.lab_process(frr.pidfile(rdir, frr.SUPERVISOR), frr.SUPERVISOR,
+                                     ino) is not None,
+        restarts=tuple(frr.read_restarts(rdir)),
     )
 
 
@@ -454,7 +466,9 @@ def teardown(state_dir: Path) -> TeardownReport:
         present = netns.list_netns()
         # 1. processes, by PID; again while new ones show up (a build killed while its start
         #    scripts ran leaves them running on, and they may still be forking daemons)
-        killed: list[int] = []
+        # watchfrr first, or it restarts the daemons as they are ended
+        killed: list[int] = procs.terminate(
+            [p for p in _pidfile_processes(layout, (frr.SUPERVISOR,))])
         for _round in range(5):
             pids = {p for name in names if name in present for p in netns.netns_pids(name)}
             pids.update(_pidfile_processes(layout))
@@ -512,17 +526,19 @@ def teardown(state_dir: Path) -> TeardownReport:
     )
 
 
-def _pidfile_processes(layout: Layout) -> set[int]:
+def _pidfile_processes(layout: Layout,
+                       daemons: tuple[str, ...] = (*frr.DAEMONS, frr.SUPERVISOR)) -> set[int]:
     """Lab processes known from pid files that are not in the root network namespace (covers
-    namespaces already deleted by an interrupted teardown)."""
+    namespaces already deleted by an interrupted teardown); `daemons` limits the FRR ones."""
     root_ino = procs.net_inode(os.getpid())
     out = set()
     routers = layout.state_dir / "routers"
     if not routers.is_dir():
         return out
     for rdir in routers.iterdir():
-        files = [(frr.pidfile(rdir, d), d) for d in frr.DAEMONS]
-        files.append((sshd.pidfile(rdir), "sshd"))
+        files = [(frr.pidfile(rdir, d), d) for d in daemons]
+        if daemons != (frr.SUPERVISOR,):
+            files.append((sshd.pidfile(rdir), "sshd"))
         for path, comm in files:
             pid = procs.read_pid(path)
             if pid is None or not procs.is_running(pid):

@@ -18,7 +18,12 @@ from govops.estate.estate import Estate
 from govops.estate.views import NodeView, node_view
 from govops.network.drivers.base import DeviceError, Driver
 from govops.network.journal import Journal
-from govops.network.verify import address_owners, expectation, wait_until_verified
+from govops.network.verify import (
+    address_owners,
+    daemon_findings,
+    expectation,
+    wait_until_verified,
+)
 
 DEPTH = {"province": 0, "egress": 1, "dc": 1, "city": 2, "county": 3, "town": 4, "carrier": 5}
 
@@ -207,11 +212,13 @@ class Rollout:
             try:
                 before = driver.get_state()
                 self.journal.write("apply", device=name, changes=changes)
+                applied_at = time.monotonic()
                 driver.apply(changes)
                 exp = expectation(self.estate, view, intended, ready, self.views, self.owners,
                                   before)
                 gaps = wait_until_verified(driver.get_state, exp, self.options.verify_timeout_s)
-                if gaps:
+                if gaps:  # a crashed routing process comes first: it explains the rest
+                    gaps = [*self._daemon_findings(driver, name, applied_at), *gaps]
                     raise DeviceError(name, "verification failed: " + "; ".join(gaps[:4])
                                       + (f" (+{len(gaps) - 4} more)" if len(gaps) > 4 else ""))
                 leftover = self.diff(view.platform, driver.get_running(), intended)
@@ -226,6 +233,18 @@ class Rollout:
             return DeviceResult(name, "failed", error=str(exc))
         finally:
             driver.close()
+
+    @staticmethod
+    def _daemon_findings(driver: Driver, name: str, applied_at: float) -> list[str]:
+        """What the device says of its routing processes since the push began (if it can)."""
+        get_daemons = getattr(driver, "get_daemons", None)
+        if get_daemons is None:
+            return []
+        try:
+            daemons = get_daemons()
+        except DeviceError:
+            return []
+        return daemon_findings(name, daemons, time.monotonic() - applied_at + 2.0)
 
     def _restore(self, driver: Driver, platform: str, backup: str, name: str) -> bool:
         """Put the backup back and check nothing differs from it; True when that worked."""

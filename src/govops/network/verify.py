@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from govops.estate.estate import Estate
 from govops.estate.views import NodeView
-from govops.network.drivers.base import DeviceState
+from govops.network.drivers.base import Daemon, DeviceState
 
 _NEIGHBOR = re.compile(r"^\s*(?:peer|neighbor)\s+([0-9A-Fa-f:.]+)\s", re.MULTILINE)
 
@@ -142,3 +142,19 @@ def wait_until_verified(read_state: Callable[[], DeviceState], exp: Expectation,
         if not gaps or time.monotonic() >= deadline:
             return gaps
         time.sleep(interval_s)
+
+
+def daemon_findings(device: str, daemons: Iterable[Daemon], since_s: float,
+                    now: float | None = None) -> list[str]:
+    """Routing processes that explain missing sessions: one not running, or one that came
+    back up within the last `since_s` seconds (it crashed, and its supervisor restarted it,
+    while the push was being verified). Empty when every process ran throughout."""
+    now = time.time() if now is None else now
+    found = []
+    for d in daemons:
+        if not d.up:
+            found.append(f"{d.name} on {device} is not running")
+        elif d.uptime_s is not None and d.uptime_s < since_s:
+            at = time.strftime("%H:%M:%S", time.localtime(now - d.uptime_s))
+            found.append(f"{d.name} on {device} crashed and was restarted at {at}")
+    return found

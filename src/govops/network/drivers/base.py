@@ -47,6 +47,17 @@ class DeviceState(BaseModel):
     routes6: set[str] = Field(default_factory=set)
 
 
+class Daemon(BaseModel):
+    """One routing process of a device and how long it has run.
+
+    Example: ``Daemon(name="ospf6d", up=True, uptime_s=12.0)``: ospf6d came (back) up 12 s ago.
+    """
+
+    name: str
+    up: bool
+    uptime_s: float | None = None
+
+
 class Driver(Protocol):
     """What the rollout needs from a device session."""
 
@@ -67,3 +78,7 @@ class Driver(Protocol):
 
     def get_state(self) -> DeviceState:
         """Neighbours (OSPF, OSPFv3, BGP, BFD) and routing-table prefixes."""
+
+    def get_daemons(self) -> list[Daemon]:
+        """The device's routing processes, up or not, with their uptime (a process that
+        restarted during a push crashed); empty when the platform cannot tell."""

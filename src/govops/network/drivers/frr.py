@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from govops.network.credentials import Credentials, netmiko_params
-from govops.network.drivers.base import DeviceError, DeviceState, Neighbor
+from govops.network.drivers.base import Daemon, DeviceError, DeviceState, Neighbor
 
 # paramiko's transport thread logs a traceback for every refused or silent connection; the
 # driver turns those into one DeviceError line, so keep paramiko's own output quiet.
@@ -16,6 +16,9 @@ _PARAMIKO = logging.getLogger("paramiko")
 _PARAMIKO.addHandler(logging.NullHandler())
 _PARAMIKO.propagate = False
 
+#: The routing daemons behind vtysh, as zebra names its clients.
+ZEBRA_CLIENTS = {"static": "staticd", "bfd": "bfdd", "ospf": "ospfd", "ospf6": "ospf6d",
+                 "bgp": "bgpd"}
 #: Lines vtysh prints when it refuses a command.
 _REJECTED = ("% Unknown command", "% Invalid", "% Ambiguous", "% Command incomplete",
              "% Configuration failed", "% Malformed", "% Can't", "% Unable", "% There is no")
@@ -100,6 +103,10 @@ class FrrDriver:
                     raise DeviceError(self.name, f"{command!r} did not answer JSON") from exc
         return {}
 
+    def get_daemons(self) -> list[Daemon]:
+        """Routing daemons and the age of their zebra sessions (`show zebra client summary`)."""
+        return parse_zebra_clients(self._send("show zebra client summary"))
+
     def get_state(self) -> DeviceState:
         """Parse OSPF, OSPFv3, BGP and BFD neighbours and the IPv4/IPv6 routing tables."""
         return parse_state(
@@ -110,6 +117,36 @@ class FrrDriver:
             routes4=self._json("show ip route json"),
             routes6=self._json("show ipv6 route json"),
         )
+
+
+def parse_zebra_clients(text: str) -> list[Daemon]:
+    """`show zebra client summary` → each routing daemon, up (connected to zebra) or not, with
+    the age of its zebra session: a daemon restarts with a fresh session."""
+    ages: dict[str, float] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] in ZEBRA_CLIENTS:
+            age = uptime_seconds(fields[1])
+            if age is not None:
+                ages[ZEBRA_CLIENTS[fields[0]]] = age
+    return [Daemon(name=d, up=d in ages, uptime_s=ages.get(d)) for d in ZEBRA_CLIENTS.values()]
+
+
+def uptime_seconds(text: str) -> float | None:
+    """FRR's uptime forms: `01:02:03`, `2d03h04m`, `1w2d03h`; None when unreadable."""
+    if text.count(":") == 2:
+        h, m, s = text.split(":")
+        return int(h) * 3600 + int(m) * 60 + int(s) if (h + m + s).isdigit() else None
+    units = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    total, number = 0, ""
+    for ch in text:
+        if ch.isdigit():
+            number += ch
+        elif ch in units and number:
+            total, number = total + int(number) * units[ch], ""
+        else:
+            return None
+    return float(total) if not number else None
 
 
 def _ospf(data: dict) -> list[Neighbor]:

@@ -90,7 +90,7 @@ def promql_within(url: str, query: str, low: float | None = None, high: float | 
     (None: unbounded), e.g. `max(pair:govops_replication_rpo_margin_seconds:diff)` ≤ 1.
 
     `url` is Prometheus' base URL (the drills' `${prometheus_url}`). What Prometheus knows
-    trails the lab by a scrape and a rule evaluation (10 s each in the lab), so the probe
+    trails the lab by a scrape and a rule evaluation (5 s each in the lab), so the probe
     asks again every `every_s` for up to `wait_s` seconds until the condition holds —
     `waited_s` says how long it took; a hypothesis that holds costs one query. A probe
     whose `phases` (e.g. ["after"]) does not include the hypothesis' `phase` is not checked

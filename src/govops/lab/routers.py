@@ -493,7 +493,11 @@ def teardown(state_dir: Path) -> TeardownReport:
             and Path("/sys/class/net", e["ifname"]).exists()
         ]
         veths += host_veths
-        # 3. namespaces
+        # 3. root-namespace veths: deleting our end takes the pair away at once, whereas the
+        #    kernel's asynchronous namespace cleanup would leave it for seconds per router
+        for hif in host_veths:
+            netns.delete_link(hif)
+        # 4. namespaces
         removed_ns = []
         for name in names:
             if name in present:
@@ -501,10 +505,7 @@ def teardown(state_dir: Path) -> TeardownReport:
                 removed_ns.append(name)
             if name in netns.list_netns():
                 notes.append(f"namespace {name} could not be deleted")
-        # 4. root-namespace veths (their peers vanish with the namespaces, asynchronously)
         for hif in host_veths:
-            if not netns.wait_link_gone(hif, 2.0):
-                netns.delete_link(hif)
             if not netns.wait_link_gone(hif, 2.0):
                 notes.append(f"interface {hif} could not be deleted")
         # 5. user

@@ -177,7 +177,10 @@ def prometheus_config(t: Targets) -> dict[str, Any]:
         {"job_name": "govops", "static_configs": [{"targets": [t.exporter]}]},
     ]
     if t.frr:
-        jobs.append({"job_name": "frr", "scrape_timeout": "8s", "static_configs": _static(t.frr)})
+        # the FRR exporter asks every daemon over vtysh: up to seconds on a busy router, so
+        # it keeps 10 s whatever the other jobs use
+        jobs.append({"job_name": "frr", "scrape_interval": "10s", "scrape_timeout": "8s",
+                     "static_configs": _static(t.frr)})
     if t.postgres:
         jobs.append({"job_name": "postgres", "static_configs": _static(t.postgres)})
     if t.blackboxes:

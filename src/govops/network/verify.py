@@ -116,8 +116,10 @@ def missing(exp: Expectation, state: DeviceState) -> list[str]:
              if rid not in ospf6_up]
     gaps += [f"BFD session to {addr} on {iface} not up" for addr, iface in exp.bfd.items()
              if addr not in bfd_up and iface not in bfd_up_ifaces]
-    gaps += [f"BGP session to {peer} ({addr}) not Established" for addr, peer in exp.bgp.items()
-             if addr not in bgp_up]
+    bgp_state = {str(ipaddress.ip_address(n.peer)): n.state for n in state.bgp if _is_ip(n.peer)}
+    gaps += [f"BGP session to {peer} ({addr}) not Established"
+             + (f" ({bgp_state[addr]})" if bgp_state.get(addr) else " (not configured)")
+             for addr, peer in exp.bgp.items() if addr not in bgp_up]
     gaps += [f"route {p} ({why}) missing" for p, why in exp.routes4.items()
              if p not in state.routes4]
     gaps += [f"route {p} ({why}) missing" for p, why in exp.routes6.items()

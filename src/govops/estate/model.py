@@ -52,6 +52,42 @@ def _check_bandwidth(value: Any) -> Any:
 Bandwidth = Annotated[str, BeforeValidator(_check_bandwidth)]
 
 
+def _prefix_check(version: int):
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the str type reports it
+        example = "2001:db8::/32" if version == 6 else "198.18.0.0/15"
+        try:
+            net = ipaddress.ip_network(value.strip())
+        except ValueError as exc:
+            if "host bits" in str(exc):
+                raise ValueError(f"host bits are set: write the network address, as in "
+                                 f"{example}") from None
+            raise ValueError(f"not an IPv{version} prefix: write ADDRESS/LENGTH, as in "
+                             f"{example}") from None
+        if net.version != version:
+            raise ValueError(f"an IPv{net.version} prefix where IPv{version} is needed: write one "
+                             f"like {example}")
+        return value.strip()
+    return check
+
+
+def _address_check(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            ipaddress.ip_address(value.strip())
+        except ValueError:
+            raise ValueError("not an IP address: write one such as 2001:db8::123 or "
+                             "198.18.16.123") from None
+        return value.strip()
+    return value
+
+
+Ipv6Prefix = Annotated[str, BeforeValidator(_prefix_check(6))]
+Ipv4Prefix = Annotated[str, BeforeValidator(_prefix_check(4))]
+IpAddress = Annotated[str, BeforeValidator(_address_check)]
+
+
 def _uplink_from_name(value: Any) -> Any:
     return {"to": value} if isinstance(value, str) else value
 
@@ -84,8 +120,8 @@ class Province(Strict):
 
     name: str
     code: str
-    ipv6_aggregate: str
-    ipv4_aggregate: str
+    ipv6_aggregate: Ipv6Prefix
+    ipv4_aggregate: Ipv4Prefix
     remote_dr_min_km: float | None = None
     bandwidth: dict[str, Bandwidth] = Field(default_factory=dict)
 
@@ -102,8 +138,8 @@ class NetworkSettings(Strict):
 
     asn: int = Field(ge=1, le=4294967295)
     domain: str = "gov.example"
-    ntp_servers: list[str] = Field(default_factory=list)
-    syslog_servers: list[str] = Field(default_factory=list)
+    ntp_servers: list[IpAddress] = Field(default_factory=list)
+    syslog_servers: list[IpAddress] = Field(default_factory=list)
     snmp_location: str = ""
     bfd: Bfd = Field(default_factory=Bfd)
 

@@ -295,7 +295,9 @@ def add_tenant(estate_dir: str | Path, request: TenantRequest) -> AddResult:
             raise
         estate = specs.estate
         lock = Path(estate.lock_path)
-        lockfile.write(lock, estate.allocation)
+        staged = lockfile.stage(lock, estate.allocation)
+        if staged is not None:  # moved into place once the audit record is written
+            audit.stage(lock, staged)
         args = next(t for t in specs.tenants if t.name == request.name)
         stack, changes = planning.tenant_changes(specs, request.name)
         audit.detail.update(cloud=request.cloud, stack=stack, mlps=request.mlps,

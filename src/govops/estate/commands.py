@@ -97,9 +97,14 @@ def lock(
     from govops.estate.loader import load_estate
 
     loaded = load_estate(estate, prune=prune)  # an invalid estate stops here: no audit record
-    with audited("estate lock", estate_dir=estate, artefacts=[Path(loaded.lock_path)]) as audit:
-        changed = lockfile.write(Path(loaded.lock_path), loaded.allocation)
-        new = {k: v for k, v in loaded.allocation.new.items() if v}
+    lock_path = Path(loaded.lock_path)
+    staged = lockfile.stage(lock_path, loaded.allocation)  # an unwritable folder stops here too
+    changed = staged is not None
+    new = {k: v for k, v in loaded.allocation.new.items() if v}
+    # the new lock is moved into place only after its audit record is written: one unit
+    with audited("estate lock", estate_dir=estate, artefacts=[lock_path]) as audit:
+        if staged is not None:
+            audit.stage(lock_path, staged)
         audit.detail.update(changed=changed, pruned=prune, new=new)
     stale = {k: len(v) for k, v in loaded.allocation.stale.items() if v}
     if output is Output.json:

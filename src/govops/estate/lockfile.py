@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from govops.estate.errors import EstateError, Problem
+from govops.errors import BadInput
+from govops.estate.errors import EstateError, Problem, display_path
 from govops.estate.ipam import Allocation
 from govops.estate.source import SourceFile, SourceProblem, load_yaml
 
@@ -108,16 +109,43 @@ def render(allocation: Allocation) -> str:
     }
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return HEADER + yaml.dump(body, Dumper=dumper, sort_keys=False, width=200,
-                              default_flow_style=False)
+                              default_flow_style=False, allow_unicode=True)
+
+
+def stage(path: Path, allocation: Allocation) -> Path | None:
+    """Write the new lock beside `path` (a hidden temporary file, fsynced) and return it; None
+    when the lock would not change. The caller moves it into place (`os.replace`), after the
+    audit record (`audited.stage`)."""
+    text = render(allocation)
+    try:
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return None
+    except (OSError, UnicodeDecodeError):
+        pass  # an unreadable old lock was reported when it was read; replace it
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ipam.lock.", suffix=".tmp")
+    except OSError as exc:
+        raise BadInput(f"{display_path(str(path))}: cannot write the lock beside it "
+                       f"({exc.strerror or exc}): make the estate folder writable") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        os.unlink(tmp)
+        raise BadInput(f"{display_path(str(path))}: cannot write the lock ({exc.strerror or exc}): "
+                       "free space in the estate folder") from None
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp)
 
 
 def write(path: Path, allocation: Allocation) -> bool:
     """Write the lock atomically; returns True when the content changed."""
-    text = render(allocation)
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    tmp = stage(path, allocation)
+    if tmp is None:
         return False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ipam.lock.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
     os.replace(tmp, path)
     return True

@@ -134,16 +134,14 @@ def _read_list(
 
 def _empty_file(source: SourceFile) -> Problem:
     return Problem(source.path, 1, "the file is empty: it defines nothing; write its sections "
-                   "(an estate with no tenants says so with `tenants: []`) or delete the file")
+                   "or delete the file (a section with no entries is written as, e.g., "
+                   "`tenants: []`)")
 
 
 def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]) -> None:
     from govops.estate.validation import pydantic_problems
 
     data = source.data
-    if data is None or data == {}:
-        problems.append(_empty_file(source))
-        return
     if not isinstance(data, dict):
         problems.append(source.problem((), "the top level must be a mapping of sections"))
         return
@@ -243,6 +241,10 @@ def _read_sources(root: Path, problems: list[Problem]) -> tuple[list[SourceFile]
             complete = False
             continue
         problems.extend(source.problems)
+        if source.data is None or source.data == {}:
+            problems.append(_empty_file(source))
+            complete = False  # what it should define is missing: say so once, here
+            continue
         sources.append(source)
     return sources, complete
 

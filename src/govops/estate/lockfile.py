@@ -52,8 +52,10 @@ def read(path: Path) -> LockData:
              for node, table in _mapping(source, ("ports",), data.get("ports"), problems).items()}
     areas = _entries(source, ("areas",), data.get("areas"), int, problems)
     for node, table in ports.items():
-        problems.extend(_reused(source, ("ports", node), table, f'device "{node}": port'))
-    problems.extend(_reused(source, ("areas",), areas, "OSPF area"))
+        problems.extend(_reused(source, ("ports", node), table, f'device "{node}": port',
+                                "two interfaces would share one number"))
+    problems.extend(_reused(source, ("areas",), areas, "OSPF area",
+                            "two cities would share one area"))
     if problems:
         raise EstateError(problems)
     return LockData(prefixes=prefixes, ports=ports, areas=areas, source=source)
@@ -83,7 +85,8 @@ def _entries(source: SourceFile, where: tuple, value: object, kind: type,
     return table
 
 
-def _reused(source: SourceFile, where: tuple, table: dict[str, int], what: str) -> list[Problem]:
+def _reused(source: SourceFile, where: tuple, table: dict[str, int], what: str,
+            harm: str) -> list[Problem]:
     """Problems for every number given to two keys of one table (a port, an area)."""
     holder: dict[int, str] = {}
     found = []
@@ -92,8 +95,8 @@ def _reused(source: SourceFile, where: tuple, table: dict[str, int], what: str) 
             first = holder[number]
             found.append(source.problem((*where, key), f'lock: {what} {number} is given to both '
                                         f'"{first}" (line {source.line_of((*where, first))}) and '
-                                        f'"{key}": two interfaces would share one number; delete '
-                                        "one entry and run govops estate lock"))
+                                        f'"{key}": {harm}; delete one entry and run govops '
+                                        "estate lock"))
         else:
             holder[number] = key
     return found

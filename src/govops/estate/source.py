@@ -7,6 +7,7 @@ node tree is kept only to answer "which line?" when something is wrong.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,25 +96,35 @@ def _syntax(path: Path, exc: yaml.MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else 1
     what = exc.problem or str(exc)
+    tag = _TAG.search(what)
+    if tag:
+        return Problem(str(path), line, f"YAML tag !{tag.group(1)} is not allowed in an estate "
+                       "file (plain values only): remove it")
     return Problem(str(path), line, f"YAML syntax: {what}: fix the file")
 
 
+_TAG = re.compile(r"constructor for the tag '(?:tag:yaml\.org,2002:)?([^']*)'")
+#: Characters YAML 1.1 does not allow in a stream.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _reader(path: Path, text: str, exc: yaml.YAMLError) -> Problem:
-    position = getattr(exc, "position", None)
-    line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
-    character = getattr(exc, "character", None)
-    what = f"character {character!r} (U+{ord(character):04X})" if isinstance(character, str) \
-        else "a character"
-    return Problem(str(path), line, f"{what} is not allowed in YAML: remove it")
+    bad = _NOT_YAML.search(text)
+    if bad is None:
+        return Problem(str(path), 1, f"YAML cannot read the file ({exc}): fix it")
+    line = text.count("\n", 0, bad.start()) + 1
+    return Problem(str(path), line, f"character U+{ord(bad.group()):04X} is not allowed in YAML: "
+                   "remove it")
 
 
 def _duplicate(path: Path, root: yaml.Node, key: yaml.Node, first: yaml.Node) -> Problem:
     line, first_line = key.start_mark.line + 1, first.start_mark.line + 1
+    where = f"twice on line {line}" if line == first_line else f"lines {first_line} and {line}"
     if isinstance(root, yaml.MappingNode) and any(k is key for k, _ in root.value):
-        return Problem(str(path), line, f'section "{key.value}" appears twice (lines '
-                       f"{first_line} and {line}): merge them into one")
-    return Problem(str(path), line, f'duplicate key "{key.value}" (lines {first_line} and '
-                   f"{line}): the second would silently replace the first; keep one")
+        return Problem(str(path), line, f'section "{key.value}" appears twice ({where}): merge '
+                       "them into one")
+    return Problem(str(path), line, f'duplicate key "{key.value}" ({where}): the second would '
+                   "silently replace the first; keep one")
 
 
 class _Constructor(yaml.constructor.SafeConstructor):

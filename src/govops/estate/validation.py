@@ -57,6 +57,8 @@ def describe(error: dict[str, Any], model: type[BaseModel] | None) -> str:
     """One plain sentence for one pydantic error, with the fix."""
     loc = [s for s in error["loc"] if not (isinstance(s, str) and s[:1].isupper())]
     field = str(loc[-1]) if loc and not isinstance(loc[-1], int) else "value"
+    if len(loc) > 1 and isinstance(loc[-1], int) and not isinstance(loc[-2], int):
+        field = f"{loc[-2]}[{loc[-1]}]"  # an item of a list field: ntp_servers[1]
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])

@@ -281,6 +281,8 @@ def add(
     network: list[str] = typer.Option(None, "--network", help="NAME[:PORT,PORT] (repeat); "
                                       "ports are open to the world (default: main)."),
     contact: list[str] = typer.Option(None, "--contact", help="Contact address (repeat)."),
+    display_name: str = typer.Option("", "--display-name", help="The name people read, e.g. "
+                                     "六安市人社局社保系统 (identifiers stay ASCII)."),
     limit: int = typer.Option(30, "--limit", help="Change rows shown (0: all)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
@@ -291,12 +293,14 @@ def add(
         (tenants.NetworkRequest(tenants.DEFAULT_NETWORK),)
     request = tenants.TenantRequest(
         department=department, system=system, cloud=cloud, mlps=mlps, dr_level=dr_level,
-        quotas=tenants.parse_quotas(quota), networks=nets, contacts=tuple(contact or ()))
+        quotas=tenants.parse_quotas(quota), networks=nets, contacts=tuple(contact or ()),
+        display_name=display_name.strip())
     result = tenants.add_tenant(estate, request)
     if output is Output.json:
         emit_json(result.to_json())
         return
-    out.print(f"added tenant [bold]{result.tenant}[/] to {display_path(str(result.file))} "
+    shown = f"{result.tenant} ({display_name.strip()})" if display_name.strip() else result.tenant
+    out.print(f"added tenant [bold]{shown}[/] to {display_path(str(result.file))} "
               f"(cloud {cloud}, MLPS {mlps}, DR {dr_level})")
     for name, pair in result.subnets.items():
         out.print(f"  network {name}: {pair['ipv4']}, {pair['ipv6']} "

@@ -392,7 +392,8 @@ def make_server(listen: str, prometheus_url: str) -> OpsServer:
                     data, code = summary(prom), 200
                 except PrometheusError as exc:
                     data, code = {"error": str(exc)}, 503
-                self._send(code, "application/json", json.dumps(data, indent=1).encode())
+                self._send(code, "application/json",
+                           json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
             elif path == "/healthz":
                 self._send(200, "text/plain", b"ok\n")
             elif m := re.fullmatch(r"/docs/runbooks/([a-z0-9-]+\.md)", path):

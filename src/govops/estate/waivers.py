@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass
 from govops.estate.estate import Estate
 from govops.estate.model import Node
 
+#: The rules an estate can waive, each with the field that waives it.
+RULES = ("single_homed",)
+
 
 @dataclass(frozen=True)
 class Waiver:

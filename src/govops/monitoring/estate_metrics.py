@@ -142,6 +142,16 @@ def estate_families(estate: Estate) -> list[Metric]:
     add(gauge("govops_node_ospf_neighbours_expected",
               "OSPF neighbours a node has by design (its internal links).", ["node"],
               [((n,), c) for n, c in expected.items()]))
+    # rules the estate waives on purpose (single_homed, ...): visible, counted, listed
+    from govops.estate.waivers import RULES, waivers
+
+    waived = waivers(estate)
+    counts = Counter(w.rule for w in waived)
+    add(gauge("govops_estate_exceptions", "Rules the estate waives on purpose (exceptions), "
+              "per rule.", ["rule"], [((rule,), counts.get(rule, 0)) for rule in RULES]))
+    add(gauge("govops_estate_exception_info", "One waived rule: 1, with the entity and the "
+              "estate's stated reason.", ["rule", "kind", "name", "display_name", "reason"],
+              [((w.rule, w.kind, w.name, w.display_name, w.reason), 1) for w in waived]))
     # KPIs
     k = kpis(estate)
     add(gauge("govops_kpi_department_systems", "Department systems (tenants) in the estate.",

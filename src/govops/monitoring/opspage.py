@@ -140,6 +140,10 @@ def summary(prom: Prometheus) -> dict[str, Any]:
         "ipv6_link_coverage_ratio": _one(q("govops_kpi_ipv6_link_coverage_ratio")),
         "ipv6_town_reachability_ratio": _one(q("govops:kpi_ipv6_town_reachability:ratio")),
     }
+    exceptions = sorted(({k: r["metric"].get(k, "") for k in
+                          ("rule", "kind", "name", "display_name", "reason")}
+                         for r in q("govops_estate_exception_info")),
+                        key=lambda e: (e["rule"], e["name"]))
     targets = q("up")
     sources = _by(q("govops_source_up"), "source")
     return {
@@ -152,6 +156,7 @@ def summary(prom: Prometheus) -> dict[str, Any]:
         "extranet": {"cities": roll(("city",)), "counties": roll(("city", "county")),
                      "towns": town_rows},
         "alerts": alerts,
+        "exceptions": exceptions,
         "kpis": kpis,
         "health": {"targets": len(targets), "targets_up": sum(1 for t in targets if t["value"]),
                    "sources": {k[0]: bool(v) for k, v in sources.items()}},
@@ -312,6 +317,18 @@ def render(data: dict[str, Any]) -> str:
             f'<td>{_e(a["name"])}</td><td class="{cls}">{_e(a["severity"])}</td>'
             f'<td>{_e(a["state"])}</td><td>{_e(a["summary"])}</td>'
             f'<td>{f"<a href={chr(34)}{_e(link)}{chr(34)}>runbook</a>" if link else ""}</td></tr>')
+    add("</table></section>")
+    # exceptions: rules the estate waives on purpose
+    waived = data.get("exceptions", [])
+    add(f'<section id="exceptions"><h2>Estate exceptions ({len(waived)} waived '
+        f'rule{"" if len(waived) == 1 else "s"})</h2><table><tr><th>rule</th><th>where</th>'
+        "<th>reason</th></tr>")
+    if not waived:
+        add('<tr><td colspan="3" class="ok">none: every rule holds</td></tr>')
+    for w in waived:
+        who = f'{w["kind"]} {w["name"]}' + (f' ({w["display_name"]})' if w["display_name"] else "")
+        add(f'<tr data-rule="{_e(w["rule"])}" data-name="{_e(w["name"])}"><td class="warn">'
+            f'{_e(w["rule"])}</td><td>{_e(who)}</td><td>{_e(w["reason"])}</td></tr>')
     add("</table></section>")
     # KPIs
     k = data["kpis"]

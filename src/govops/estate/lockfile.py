@@ -68,6 +68,8 @@ def _mapping(source: SourceFile, where: tuple, value: object, problems: list[Pro
         problems.append(source.problem(where, f"lock: {'.'.join(map(str, where))} must be a "
                                        "mapping: delete the lock file and run govops estate lock"))
         return {}
+    if all(type(k) is str for k in value):
+        return dict(value)
     return {str(k): v for k, v in value.items()}
 
 
@@ -75,6 +77,8 @@ def _entries(source: SourceFile, where: tuple, value: object, kind: type,
              problems: list[Problem]) -> dict:
     """A `{key: value}` table of the lock, every value of type `kind`."""
     table = _mapping(source, where, value, problems)
+    if all(type(item) is kind for item in table.values()):
+        return table
     for key, item in list(table.items()):
         if not isinstance(item, kind) or isinstance(item, bool):
             word = "a number" if kind is int else "a prefix"

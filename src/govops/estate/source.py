@@ -136,7 +136,9 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         """The mapping, as PyYAML builds it; repeated scalar keys are recorded first."""
-        if isinstance(node, yaml.MappingNode) and len(node.value) > 1:
+        if isinstance(node, yaml.MappingNode) and len(node.value) > 1 and \
+                len({k.value if isinstance(k, yaml.ScalarNode) else id(k)
+                     for k, _ in node.value}) < len(node.value):
             seen: dict[tuple[str, str], yaml.Node] = {}
             for key, _ in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":

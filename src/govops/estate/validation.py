@@ -70,6 +70,11 @@ def describe(error: dict[str, Any], model: type[BaseModel] | None) -> str:
         return f'missing required field "{field}": add it'
     if kind in _TYPE_WORDS:
         return f'field "{field}": expected {_TYPE_WORDS[kind]}, got {error.get("input")!r}'
+    if kind == "string_pattern_mismatch" and isinstance(error.get("input"), str):
+        from govops.estate.model import DNS_LABEL, identifier_problem
+
+        dns = error.get("ctx", {}).get("pattern") == DNS_LABEL.pattern
+        return f'field "{field}": {identifier_problem(error["input"], dns)}'
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f'field "{field}": {error.get("input")!r} is not one of {expected}'

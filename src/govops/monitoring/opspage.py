@@ -43,8 +43,9 @@ def summary(prom: Prometheus) -> dict[str, Any]:
     """Everything the page shows, as plain data (raises PrometheusError)."""
     q = prom.query
     # data centres: designed sites from the estate, current roles from the databases
-    sites = {r["metric"]["site"]: r["metric"].get("role", "")
-             for r in q("govops_site_info")}
+    site_info = q("govops_site_info")
+    sites = {r["metric"]["site"]: r["metric"].get("role", "") for r in site_info}
+    site_names = {r["metric"]["site"]: r["metric"].get("display_name", "") for r in site_info}
     roles = [r["metric"] for r in q("govops_dc_role == 1")]
     pg = _by(q("pg_up"), "centre")
     dc_up = _by(q("govops_dc_up"), "centre")
@@ -146,6 +147,8 @@ def summary(prom: Prometheus) -> dict[str, Any]:
                         key=lambda e: (e["rule"], e["name"]))
     targets = q("up")
     sources = _by(q("govops_source_up"), "source")
+    for c in centres:
+        c["site_display_name"] = site_names.get(c["site"], "")
     return {
         "prometheus": prom.url,
         "generated_at": now,
@@ -183,6 +186,10 @@ a{color:#93c5fd}
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def _named(name: str, display_name: str | None) -> str:
+    return f"{name} ({display_name})" if display_name else name
 
 
 def _flag(value: bool | None, good: str = "up", bad: str = "down") -> str:
@@ -229,7 +236,8 @@ def render(data: dict[str, Any]) -> str:
         role_cls = "ok" if c["role"] == "primary" and c["designed_role"] == "primary" else (
             "bad" if c["role"] == "down" else "warn" if c["role"] == "primary" else "")
         add(f'<tr data-site="{_e(c["site"])}" data-centre="{_e(c["centre"])}" '
-            f'data-role="{_e(c["role"])}"><td>{_e(c["site"])}</td><td>{_e(c["designed_role"])}'
+            f'data-role="{_e(c["role"])}"><td>{_e(_named(c["site"], c.get("site_display_name")))}'
+            f'</td><td>{_e(c["designed_role"])}'
             f'</td><td>{_e(c["centre"])}</td><td class="{role_cls}">{_e(c["role"] or "n/a")}</td>'
             f'<td>{_flag(c["database_up"])}</td><td>{_flag(c["reachable"])}</td></tr>')
     add("</table>")

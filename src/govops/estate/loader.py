@@ -289,7 +289,8 @@ def load_estate(directory: str | Path, prune: bool = False) -> Estate:
         raise EstateError(problems)
     estate.allocation = allocation
     estate.files = [s.path for s in sources]
-    estate.empty_sections = dict(collected.empty)
+    # `tenants: []` in one file and tenants in another: the estate has tenants after all
+    estate.empty_sections = {k: v for k, v in collected.empty.items() if not collected.lists[k]}
     return estate
 
 

@@ -99,6 +99,15 @@ def test_errors_of_independent_stages_come_together(lab_copy: Path) -> None:
     assert not any("no \"sites:\" section" in m for m in found.values())  # not a follow-on error
 
 
+def test_pool_problems_come_with_cross_check_problems(lab_copy: Path) -> None:
+    replace(lab_copy / "province.yaml", "198.18.0.0/20,", "198.18.0.0/2x,")
+    replace(lab_copy / "network.yaml", "site: gz-main, uplinks: [prov-core-1, prov-core-2]}",
+            "site: gz-main, uplinks: [prov-core-1, prov-core-9]}")
+    found = {Path(p.file).name: p.message for p in problems(lab_copy)}
+    assert 'pool "loopback-v4"' in found["province.yaml"]
+    assert 'uplink to unknown node "prov-core-9"' in found["network.yaml"]
+
+
 def test_lock_is_written_only_with_its_audit_record(lab_copy: Path, private_audit_log: Path,
                                                    monkeypatch: pytest.MonkeyPatch, cli) -> None:
     from govops.audit import trail

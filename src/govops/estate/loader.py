@@ -280,9 +280,11 @@ def load_estate(directory: str | Path, prune: bool = False) -> Estate:
     if complete:
         _check_declared(root, collected, problems)
     if problems or policy is None or lock is None:
+        _pool_problems(collected, problems)
         raise EstateError(problems)
     estate = rules.build_checked(root, collected, policy, problems)
     if problems or estate is None:
+        _pool_problems(collected, problems)
         raise EstateError(problems)
     allocation = topology.allocate(estate, lock, prune, problems, collected)
     if problems:
@@ -292,6 +294,13 @@ def load_estate(directory: str | Path, prune: bool = False) -> Estate:
     # `tenants: []` in one file and tenants in another: the estate has tenants after all
     estate.empty_sections = {k: v for k, v in collected.empty.items() if not collected.lists[k]}
     return estate
+
+
+def _pool_problems(collected: Collected, problems: list[Problem]) -> None:
+    """The IPAM pools' own problems: they need only the ipam and province sections, so they are
+    reported with the problems of other stages."""
+    if "ipam" in collected.singletons and "province" in collected.singletons:
+        topology.plan_pools(collected, problems)
 
 
 def _check_declared(root: Path, collected: Collected, problems: list[Problem]) -> None:

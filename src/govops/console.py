@@ -21,9 +21,15 @@ class Output(str, enum.Enum):
 
 
 def emit_json(data: Any) -> None:
-    """Print `data` as JSON on stdout (no rich markup, no wrapping)."""
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str))
-    sys.stdout.write("\n")
+    """Print `data` as JSON on stdout (no rich markup, no wrapping); Chinese text stays readable
+    (not \\u-escaped), in UTF-8 whatever the terminal's locale."""
+    text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False) + "\n"
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:  # a non-UTF-8 locale: JSON is UTF-8 (RFC 8259) anyway
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
 
 
 def error(message: str) -> None:

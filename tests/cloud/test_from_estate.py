@@ -162,7 +162,10 @@ def test_a_saved_plan_of_a_cloud_gone_from_the_estate_is_all_deletes(tmp_path):
               "type": "govops:cloud:CloudPlatform", "name": "old-cloud", "parent": None,
               "tenant": None, "custom": False, "provider": None, "inputs": {"cloud": "old-cloud"}}
     diff.save(tmp_path / "old-cloud.json", [record], "old-cloud")
-    result = planning.plan_estate(LAB, plans_dir=tmp_path).to_json()
+    with pytest.raises(planning.DeletionGuard, match="stack old-cloud: the plan deletes 1 of its 1"):
+        planning.plan_estate(LAB, plans_dir=tmp_path, save=True)  # the deletion guard (issue 15)
+    assert (tmp_path / "old-cloud.json").exists()
+    result = planning.plan_estate(LAB, plans_dir=tmp_path, allow_deletes=1).to_json()
     old = result["stacks"][-1]
     assert (old["stack"], old["resources"], old["summary"]["delete"]) == ("old-cloud", 0, 1)
     assert old["changes"][0]["op"] == "delete" and old["changes"][0]["name"] == "old-cloud"

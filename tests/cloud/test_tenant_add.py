@@ -73,7 +73,7 @@ def test_quota_and_network_flags():
         parse_quotas("ram_gb=lots")
     with pytest.raises(BadInput, match="port '70000' is not 1-65535"):
         parse_network("web:70000")
-    with pytest.raises(BadInput, match="the name must be lower-case"):
+    with pytest.raises(BadInput, match="is not a DNS label: use lower-case"):
         parse_network("Web")
 
 

@@ -102,6 +102,7 @@ def test_a_failed_method_activity_aborts_the_drill(tmp_path: Path) -> None:
 
 def _context(work: WorkDir, experiment: Path) -> None:
     work.write_context({"scenario": "site-loss", "tenant": "t", "kind": "service",
+                        "tenant_display_name": "人社厅社保系统",
                         "objective": {"rto_s": 300, "rpo_s": 0, "level": 6, "name": "x"},
                         "target": {"rto_s": 5}, "rate": 200, "started_at": time.time(),
                         "dc_dir": "", "configuration": {"work_dir": str(work.path),
@@ -133,6 +134,8 @@ def test_report_of_a_synthetic_run(tmp_path: Path) -> None:
     assert data["verdict"] == "pass" and data["objective"]["rto_s"] == 300
     assert json.loads((work.path / "report.json").read_text())["verdict"] == "pass"
     assert "— PASS" in (work.path / "report.md").read_text()
+    assert "Tenant **t** (人社厅社保系统)" in (work.path / "report.md").read_text(encoding="utf-8")
+    assert "人社厅社保系统" in (work.path / "report.json").read_text(encoding="utf-8")  # unescaped
     assert (work.path / "timeline.png").stat().st_size > 10_000
 
 

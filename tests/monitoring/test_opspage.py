@@ -87,6 +87,9 @@ RESULTS: dict[str, list[tuple[dict[str, str], float]]] = {
     "up": [({"job": j, "instance": str(i)}, 0 if j == "postgres" else 1)
            for i, j in enumerate(["govops", "prometheus", "frr", "postgres", "blackbox"])],
     "govops_source_up": [({**G, "source": "estate"}, 1), ({**G, "source": "replication"}, 1)],
+    "govops_estate_exception_info": [({**G, "rule": "single_homed", "kind": "town",
+                                       "name": "town-island-a", "display_name": "海岛镇",
+                                       "reason": "one fibre route until 2027"}, 1)],
 }
 ALERTS = [
     {"labels": {"alertname": "SiteDown", "severity": "critical", "site": "gz-main"},
@@ -152,6 +155,9 @@ def test_summary_of_a_site_loss(fake_prometheus: str) -> None:
     assert data["health"] == {"targets": 5, "targets_up": 4,
                               "sources": {"estate": True, "replication": True}}
     assert "SiteDown" in render(data)
+    assert data["exceptions"] == [{"rule": "single_homed", "kind": "town", "name": "town-island-a",
+                                   "display_name": "海岛镇", "reason": "one fibre route until 2027"}]
+    assert "town town-island-a (海岛镇)" in render(data)  # the ops page lists every exception
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed "

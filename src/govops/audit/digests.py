@@ -39,24 +39,45 @@ def files_under(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def file_digests(paths: Iterable[Path]) -> dict[str, dict]:
-    """`{display path: {"sm3": hex, "size": bytes}}` for each file (folders expanded)."""
+def _with_staged(files: list[Path], staged: dict[Path, Path], folder: Path | None) -> list[Path]:
+    """`files` as they will be once each staged file has replaced its final path."""
+    if not staged:
+        return files
+    temps = {Path(t) for t in staged.values()}
+    kept = [f for f in files if f not in temps]
+    for final in staged:
+        final = Path(final)
+        inside = folder is None or final.parent == folder or folder in final.parents
+        if inside and final not in kept:
+            kept.append(final)
+    return sorted(kept)
+
+
+def file_digests(paths: Iterable[Path], staged: dict[Path, Path] | None = None) -> dict[str, dict]:
+    """`{display path: {"sm3": hex, "size": bytes}}` for each file (folders expanded).
+
+    `staged` maps a final path to the file that will replace it: the digest is the staged
+    content's, under the final path's name (a record written before the move says what the
+    file will hold)."""
+    staged = {Path(k): Path(v) for k, v in (staged or {}).items()}
     out: dict[str, dict] = {}
     for given in paths:
-        for path in files_under(Path(given)):
-            digest, size = file_sm3(path)
+        for path in _with_staged(files_under(Path(given)), staged, Path(given)):
+            digest, size = file_sm3(staged.get(path, path))
             out[display(path)] = {"sm3": digest, "size": size}
     return out
 
 
-def tree_digest(folder: Path) -> tuple[str, int]:
+def tree_digest(folder: Path, staged: dict[Path, Path] | None = None) -> tuple[str, int]:
     """The estate hash: SM3 over `relative path NUL sm3(file) LF` for every file, sorted; and
-    the number of files. Independent of where the folder is and of file times."""
+    the number of files. Independent of where the folder is and of file times. `staged` as in
+    `file_digests`: the hash of the folder once the staged files are in place."""
     folder = Path(folder)
+    staged = {Path(k): Path(v) for k, v in (staged or {}).items()}
     hasher = Hasher()
     count = 0
-    for path in files_under(folder):
-        digest, _ = file_sm3(path)
+    for path in _with_staged(files_under(folder), staged, folder):
+        digest, _ = file_sm3(staged.get(path, path))
         hasher.update(f"{path.relative_to(folder).as_posix()}\0{digest}\n".encode())
         count += 1
     return hasher.hexdigest(), count

@@ -234,15 +234,18 @@ _FROM_ENV: Any = object()
 def record(command: str, argv: list[str], result: str, inputs: Iterable[Path] = (),
            artefacts: Iterable[Path] = (), estate_dir: Path | None = None, *,
            devices: Iterable[str] = (), tenants: Iterable[str] = (), detail: dict | None = None,
-           log: Path | None = None, key: keys.OperatorKey | None = _FROM_ENV) -> AuditRecord:
+           log: Path | None = None, key: keys.OperatorKey | None = _FROM_ENV,
+           staged: dict[Path, Path] | None = None) -> AuditRecord:
     """Append one record and return it. Folders among `inputs`/`artefacts` stand for every
     file below them; paths that do not exist are left out. `key` defaults to the operator key
-    from the environment (None: unsigned)."""
+    from the environment (None: unsigned). `staged` maps a final path to the file that will
+    replace it once the record is written: the record digests the staged content."""
     log = Path(log) if log else log_path()
     key = keys.from_env() if key is _FROM_ENV else key
+    staged = {Path(k): Path(v) for k, v in (staged or {}).items()}
     estate = None
     if estate_dir is not None:
-        estate_hash, count = tree_digest(Path(estate_dir))
+        estate_hash, count = tree_digest(Path(estate_dir), staged)
         estate = {"dir": display(Path(estate_dir)), "sm3": estate_hash, "files": count}
     body: dict[str, Any] = {
         "v": VERSION, "who": _who(key), "command": command,
@@ -253,7 +256,8 @@ def record(command: str, argv: list[str], result: str, inputs: Iterable[Path] = 
     with _locked(log) as handle:
         # artefacts are digested under the log's lock: of two commands appending to one journal
         # (Ansible forks), the later record then always holds the later digest
-        body["artefacts"] = file_digests(p for p in artefacts if Path(p).exists())
+        body["artefacts"] = file_digests((p for p in artefacts
+                                          if Path(p).exists() or Path(p) in staged), staged)
         seq, prev = _tail(handle, log)
         body["seq"], body["prev"], body["ts"] = seq + 1, prev, now_iso()  # in log order
         body["sums"] = field_sums(body)
@@ -314,12 +318,14 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
         self._token: contextvars.Token | None = None
         self._key: keys.OperatorKey | None = None
         self._discarded = False
+        self.staged: dict[Path, Path] = {}
 
     def _recreate_cm(self) -> audited:
         """A fresh block per decorated call (lists are not shared between calls)."""
         fresh = copy.copy(self)
         fresh.inputs, fresh.artefacts = list(self.inputs), list(self.artefacts)
         fresh.devices, fresh.tenants, fresh.detail = list(self.devices), list(self.tenants), dict(self.detail)
+        fresh.staged = dict(self.staged)
         return fresh
 
     def add(self, *artefacts: Path) -> None:
@@ -329,6 +335,13 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
     def read(self, *inputs: Path) -> None:
         """Files this command read."""
         self.inputs.extend(Path(i) for i in inputs)
+
+    def stage(self, final: Path, staged: Path) -> None:
+        """`staged` (written beside `final`) replaces `final` only once the record is written,
+        so the file and its record are one unit: never the file without its record. The move is
+        dropped (`staged` deleted) when the command fails or the record cannot be written."""
+        self.staged[Path(final)] = Path(staged)
+        self.add(Path(final))
 
     def device(self, *names: str) -> None:
         self.devices.extend(names)
@@ -353,18 +366,33 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
         if self._token is not None:
             _CURRENT.reset(self._token)
         if self._discarded:
+            self._drop_staged()
             return False
+        if exc_type is not None:
+            self._drop_staged()
         result = self.result if self.result is not None and exc_type is None else _outcome(exc_type, exc)
         try:
             argv = self.argv if self.argv is not None else ["govops", *sys.argv[1:]]
             self.record = record(self.command, argv, result, self.inputs, self.artefacts,
                                  self.estate_dir, devices=self.devices, tenants=self.tenants,
-                                 detail=self.detail, log=self.log, key=self._key)
-        except Exception as audit_error:
+                                 detail=self.detail, log=self.log, key=self._key,
+                                 staged=self.staged)
+        except BaseException as audit_error:
+            self._drop_staged()
             if exc is None:
                 raise
             exc.add_note(f"and the audit record could not be written: {audit_error}")
+            return False
+        for final, staged in self.staged.items():
+            os.replace(staged, final)
+        self.staged = {}
         return False
+
+    def _drop_staged(self) -> None:
+        for staged in self.staged.values():
+            with contextlib.suppress(OSError):
+                staged.unlink()
+        self.staged = {}
 
 
 class _NoAudit:

@@ -166,12 +166,19 @@ def plan(
                                "(default: <estate>/.plans)."),
     limit: int = typer.Option(20, "--limit", help="Table rows per stack in text output "
                               "(0: all)."),
+    allow_deletes: int = typer.Option(0, "--allow-deletes", min=0, metavar="N",
+                                      help="Accept up to N deletions per stack even when they are "
+                                      "more than --delete-share of its saved resources."),
+    delete_share: float = typer.Option(20.0, "--delete-share", min=0, max=100, metavar="PCT",
+                                       help="Refuse a plan deleting more than this percentage of "
+                                       "a stack's saved resources (default 20)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Plan every stack offline (Pulumi mocks): guardrails first, then changes vs the saved plan.
 
     Exit 1 on a guardrail violation (each one printed with tenant, rule and fix; nothing is
-    planned), 2 on bad input.
+    planned), 2 on bad input or on a plan deleting more than --delete-share of a stack's
+    saved resources without --allow-deletes (nothing is saved).
     """
     from govops.cloud import planning
     from govops.cloud.guardrails import GuardrailError
@@ -186,7 +193,9 @@ def plan(
     if status is not None:
         status.start()
     try:
-        result = planning.plan_estate(estate, stack, plans, save, progress)
+        result = planning.plan_estate(estate, stack, plans, save, progress,
+                                      allow_deletes=allow_deletes,
+                                      delete_share=delete_share / 100)
     except GuardrailError as exc:
         raise CheckFailed(f"{exc}\n{_count(len(exc.violations), 'guardrail violation')}: "
                           "nothing was planned") from exc
@@ -272,6 +281,8 @@ def add(
     network: list[str] = typer.Option(None, "--network", help="NAME[:PORT,PORT] (repeat); "
                                       "ports are open to the world (default: main)."),
     contact: list[str] = typer.Option(None, "--contact", help="Contact address (repeat)."),
+    display_name: str = typer.Option("", "--display-name", help="The name people read, e.g. "
+                                     "六安市人社局社保系统 (identifiers stay ASCII)."),
     limit: int = typer.Option(30, "--limit", help="Change rows shown (0: all)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
@@ -282,12 +293,14 @@ def add(
         (tenants.NetworkRequest(tenants.DEFAULT_NETWORK),)
     request = tenants.TenantRequest(
         department=department, system=system, cloud=cloud, mlps=mlps, dr_level=dr_level,
-        quotas=tenants.parse_quotas(quota), networks=nets, contacts=tuple(contact or ()))
+        quotas=tenants.parse_quotas(quota), networks=nets, contacts=tuple(contact or ()),
+        display_name=display_name.strip())
     result = tenants.add_tenant(estate, request)
     if output is Output.json:
         emit_json(result.to_json())
         return
-    out.print(f"added tenant [bold]{result.tenant}[/] to {display_path(str(result.file))} "
+    shown = f"{result.tenant} ({display_name.strip()})" if display_name.strip() else result.tenant
+    out.print(f"added tenant [bold]{shown}[/] to {display_path(str(result.file))} "
               f"(cloud {cloud}, MLPS {mlps}, DR {dr_level})")
     for name, pair in result.subnets.items():
         out.print(f"  network {name}: {pair['ipv4']}, {pair['ipv6']} "

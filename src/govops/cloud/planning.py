@@ -50,6 +50,8 @@ class StackPlan:
     had_saved_plan: bool
     seconds: float
     saved: bool = False
+    #: Resources in the saved plan compared against (0 when there was none).
+    saved_count: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Counts and changes; no resource records (they carry no `op`, and are large)."""
@@ -138,14 +140,45 @@ def run_stack(spec: StackSpec) -> list[mockplan.Resource]:
     return mockplan.run(lambda: build_stack(spec), project=PROJECT, stack=spec.cloud)
 
 
+#: A plan that deletes more than this share of a stack's saved resources refuses to go on
+#: (an emptied or truncated estate file looks exactly like "delete everything").
+DELETE_SHARE = 0.20
+
+
+class DeletionGuard(BadInput):
+    """A plan deletes more of a stack than the guard allows (exit 2: check the estate)."""
+
+
+def deletion_problems(stacks: Sequence[StackPlan], allow_deletes: int,
+                      share: float = DELETE_SHARE) -> list[str]:
+    """One line per stack whose plan deletes more than `share` of its saved resources and
+    more than `allow_deletes` resources."""
+    found = []
+    for plan in stacks:
+        deletes = diff.summary(plan.changes)["delete"]
+        if not deletes or deletes <= allow_deletes:
+            continue
+        saved = plan.saved_count or deletes
+        if deletes / saved > share:
+            found.append(
+                f"stack {plan.stack}: the plan deletes {deletes} of its {saved} saved resources "
+                f"({100 * deletes / saved:.0f} %, above the {100 * share:g} % guard): check the "
+                f"estate (an emptied or truncated file?), or pass --allow-deletes {deletes} if "
+                "the deletions are meant")
+    return found
+
+
 def plan_estate(estate_dir: str | Path, stack: str = "all", plans_dir: str | Path | None = None,
                 save: bool = False,
-                progress: Callable[[str], None] | None = None) -> EstatePlan:
+                progress: Callable[[str], None] | None = None, *,
+                allow_deletes: int = 0, delete_share: float = DELETE_SHARE) -> EstatePlan:
     """Guardrails, then the mock plan of each wanted stack against its saved plan.
 
-    With `save`, each planned stack's plan becomes its saved plan (after the comparison, so
-    the changes shown are the ones being approved). With `all`, a saved plan whose cloud is no
-    longer in the estate is reported as deleting everything (and removed by `save`).
+    A plan that deletes more than `delete_share` of a stack's saved resources, and more than
+    `allow_deletes`, raises DeletionGuard before anything is saved. With `save`, each planned
+    stack's plan becomes its saved plan (after the comparison, so the changes shown are the
+    ones being approved). With `all`, a saved plan whose cloud is no longer in the estate is
+    reported as deleting everything (and removed by `save`).
     """
     specs = load_specs(estate_dir)
     wanted = select_stacks(specs, stack)
@@ -161,29 +194,34 @@ def plan_estate(estate_dir: str | Path, stack: str = "all", plans_dir: str | Pat
         previous = diff.load(path)
         plan = StackPlan(stack=name, resources=resources, changes=diff.diff(resources, previous),
                          saved_plan=path, had_saved_plan=previous is not None,
-                         seconds=time.perf_counter() - start)
-        if save:
-            diff.save(path, resources, name)
-            plan.saved = True
+                         seconds=time.perf_counter() - start,
+                         saved_count=len(previous["resources"]) if previous else 0)
         result.stacks.append(plan)
     if stack == "all":
-        result.stacks.extend(_orphans(folder, wanted, save))
+        result.stacks.extend(_orphans(folder, wanted))
+    problems = deletion_problems(result.stacks, allow_deletes, delete_share)
+    if problems:
+        raise DeletionGuard("\n".join([*problems, "nothing was saved"] if save else problems))
+    if save:
+        for plan in result.stacks:
+            if plan.stack in wanted:
+                diff.save(plan.saved_plan, plan.resources, plan.stack)
+            else:
+                plan.saved_plan.unlink()
+            plan.saved = True
     return result
 
 
-def _orphans(folder: Path, stacks: Sequence[str], save: bool) -> list[StackPlan]:
+def _orphans(folder: Path, stacks: Sequence[str]) -> list[StackPlan]:
     """Saved plans of stacks whose cloud left the estate: every resource is a delete."""
     found = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         if path.stem in stacks:
             continue
         previous = diff.load(path)
-        plan = StackPlan(stack=path.stem, resources=[], changes=diff.diff([], previous),
-                         saved_plan=path, had_saved_plan=True, seconds=0.0)
-        if save:
-            path.unlink()
-            plan.saved = True
-        found.append(plan)
+        found.append(StackPlan(stack=path.stem, resources=[], changes=diff.diff([], previous),
+                               saved_plan=path, had_saved_plan=True, seconds=0.0,
+                               saved_count=len(previous["resources"]) if previous else 0))
     return found
 
 

@@ -25,7 +25,6 @@ from typing import Any
 from govops.cloud.args import Quotas
 from govops.errors import BadInput, GovopsError
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MLPS_LEVELS = range(1, 6)
 DEFAULT_QUOTAS = Quotas(vcpu=16, ram_gb=64, volume_gb=1024, floating_ips=0)
 DEFAULT_NETWORK = "main"
@@ -50,6 +49,7 @@ class TenantRequest:
     quotas: Quotas = DEFAULT_QUOTAS
     networks: tuple[NetworkRequest, ...] = (NetworkRequest(DEFAULT_NETWORK),)
     contacts: tuple[str, ...] = ()
+    display_name: str = ""
 
     @property
     def name(self) -> str:
@@ -85,11 +85,13 @@ def parse_quotas(text: str | None) -> Quotas:
 
 def parse_network(text: str) -> NetworkRequest:
     """'app' or 'web:80,443' → NetworkRequest; BadInput when malformed."""
+    from govops.estate.model import identifier_problem
+
     name, _, ports = text.partition(":")
     name = name.strip()
-    if not SLUG.match(name):
-        raise BadInput(f"--network {text!r}: the name must be lower-case letters, digits and "
-                       "hyphens, as in app or web:80,443")
+    problem = identifier_problem(name, dns=True)
+    if problem:
+        raise BadInput(f"--network {text!r}: {problem}; as in app or web:80,443")
     out = []
     for port in (p.strip() for p in ports.split(",") if p.strip()):
         if not port.isdigit() or not 1 <= int(port) <= 65535:
@@ -101,12 +103,14 @@ def parse_network(text: str) -> NetworkRequest:
 def check_request(request: TenantRequest, estate: Any) -> None:
     """Every problem of the request against the estate at once (BadInput, exit 2)."""
     from govops.estate.errors import did_you_mean
+    from govops.estate.model import identifier_problem
 
     problems = []
+    # the estate model's own check, so the YAML and this command accept the same values
     for what, value in (("--department", request.department), ("--system", request.system)):
-        if not SLUG.match(value):
-            problems.append(f"{what} {value!r}: use lower-case letters, digits and hyphens "
-                            "(it names the project, its resources and its DNS zone)")
+        problem = identifier_problem(value, dns=True)
+        if problem:
+            problems.append(f"{what}: {problem}")
     if request.name in estate.tenants:
         problems.append(f"tenant {request.name} already exists in {estate.directory}: choose "
                         "another --system, or edit the existing tenant")
@@ -176,6 +180,8 @@ def render_entry(request: TenantRequest, flow: bool) -> Any:
     entry = CommentedMap()
     entry["department"] = request.department
     entry["system"] = request.system
+    if request.display_name:
+        entry["display_name"] = request.display_name
     entry["cloud"] = request.cloud
     entry["mlps"] = request.mlps
     entry["dr_level"] = request.dr_level
@@ -295,7 +301,9 @@ def add_tenant(estate_dir: str | Path, request: TenantRequest) -> AddResult:
             raise
         estate = specs.estate
         lock = Path(estate.lock_path)
-        lockfile.write(lock, estate.allocation)
+        staged = lockfile.stage(lock, estate.allocation)
+        if staged is not None:  # moved into place once the audit record is written
+            audit.stage(lock, staged)
         args = next(t for t in specs.tenants if t.name == request.name)
         stack, changes = planning.tenant_changes(specs, request.name)
         audit.detail.update(cloud=request.cloud, stack=stack, mlps=request.mlps,

@@ -157,6 +157,7 @@ def _set_up(experiment: dict[str, Any], configuration: dict[str, Any]) -> None:
         "scenario": drill,
         "title": experiment.get("title", drill),
         "tenant": tenant,
+        "tenant_display_name": probes.tenant_display_name(estate, tenant),
         "objective": {"rto_s": objective.rto_s, "rpo_s": objective.rpo_s,
                       "level": objective.level, "name": objective.name},
         "target": ext.get("target_objective", {}),

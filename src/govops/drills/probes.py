@@ -405,6 +405,14 @@ def measure(work_dir: str, dc_dir: str) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k not in ("outages", "loss")}
 
 
+def tenant_display_name(estate: str, tenant: str) -> str:
+    """The tenant's display name (its Chinese name, say), or '' when it has none."""
+    from govops.estate.loader import load_estate
+
+    found = load_estate(Path(estate)).tenants.get(tenant)
+    return found.display_name if found else ""
+
+
 def objective_for(estate: str, tenant: str | None) -> tuple[str, m.Objective]:
     """The drill's tenant (default: the first with the highest DR level) and its objective."""
     from govops.errors import BadInput

@@ -127,6 +127,7 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
         "scenario": ctx.get("scenario"),
         "title": ctx.get("title"),
         "tenant": ctx.get("tenant"),
+        "tenant_display_name": ctx.get("tenant_display_name") or "",
         "dr_level": objective.level,
         "verdict": verdict,
         "reasons": reasons,
@@ -178,12 +179,16 @@ def write_report(work: WorkDir, journal: dict[str, Any] | None, *,
         report["timeline_png"] = None
         report["warnings"].append(f"timeline.png not drawn: {exc}")
     write_json(work.path / "report.json", report)
-    (work.path / "report.md").write_text(markdown(report))
+    (work.path / "report.md").write_text(markdown(report), encoding="utf-8")
     return report
 
 
 def _s(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f} s"
+
+
+def _shown_as(display_name: str | None) -> str:
+    return f" ({display_name})" if display_name else ""
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -194,7 +199,8 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         f"{r.get('title') or ''}",
         "",
-        f"Tenant **{r['tenant']}**, DR level {obj['dr_level']} ({obj['name']}); started {utc} UTC, "
+        f"Tenant **{r['tenant']}**{_shown_as(r.get('tenant_display_name'))}, "
+        f"DR level {obj['dr_level']} ({obj['name']}); started {utc} UTC, "
         f"{r['finished_at'] - r['started_at']:.1f} s.",
         "",
         "| | measured | objective (DR level) | drill target |",

@@ -143,13 +143,14 @@ def append_line(path: Path, line: str) -> None:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temp file + rename)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
     os.replace(tmp, path)
 
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return None
 

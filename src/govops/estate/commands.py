@@ -15,9 +15,14 @@ DEFAULT_ESTATE = Path("inventories/lab")
 
 
 def _print_summary(data: dict) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    out.print(f"[bold]{data['province']}[/]  ({data['estate']})")
+    from govops.estate.errors import display_path
+
+    province = data["province"] + (f" ({data['province_display_name']})"
+                                   if data.get("province_display_name") else "")
+    out.print(f"[bold]{escape(province)}[/]  ({escape(data['estate'])})")
     sites = ", ".join(f"{n} {role}" for role, n in data["sites"].items())
     clouds = ", ".join(f"{n} {kind}" for kind, n in data["clouds"].items())
     out.print(f"sites: {sites}    clouds: {clouds}    tenants: {data['tenants']} "
@@ -38,6 +43,16 @@ def _print_summary(data: dict) -> None:
     if lock["stale"]:
         out.print(f"[yellow]{lock['stale']} pinned allocations are no longer used: free them "
                   f"with govops estate lock {data['estate']} --prune[/]")
+    for section, where in data["declared_empty"].items():
+        out.print(f"{section}: none (declared empty at {escape(display_path(where))})")
+    waived = data["exceptions"]
+    if waived:
+        out.print(f"[yellow]exceptions: {len(waived)} waived rule{'s' if len(waived) > 1 else ''}[/]")
+        for w in waived:
+            who = f"{w['name']} ({w['display_name']})" if w["display_name"] else w["name"]
+            out.print(f"  {w['rule']}: {w['kind']} {escape(who)}: {escape(w['reason'])}")
+    else:
+        out.print("exceptions: none")
 
 
 @app.command()
@@ -73,15 +88,30 @@ def show(
     from rich.table import Table
 
     _print_summary(summary(loaded))
+    from rich.text import Text
+
+    named = {"sites": loaded.sites, "clouds": loaded.clouds, "tenants": loaded.tenants,
+             "hosts": loaded.hosts}
+    for title, items in named.items():
+        shown = [(k, v.display_name) for k, v in items.items() if v.display_name]
+        if shown:
+            table = Table(title=f"{title}: display names", show_edge=False)
+            table.add_column("name")
+            table.add_column("display name")
+            for key, display in shown:
+                table.add_row(Text(key), Text(display))
+            out.print(table)
     table = Table(title="nodes", show_edge=False)
-    for col in ("name", "level", "platform", "loopback v6", "loopback v4", "uplinks"):
+    for col in ("name", "display name", "level", "platform", "loopback v6", "loopback v4",
+                "uplinks", "exceptions"):
         table.add_column(col)
     from govops.estate.views import node_view
 
     for name, node in loaded.nodes.items():
         view = node_view(loaded, name)
-        table.add_row(name, node.level, node.platform, view.loopback_ipv6, view.loopback_ipv4,
-                      ", ".join(u.to for u in node.uplinks))
+        table.add_row(Text(name), Text(node.display_name), node.level, node.platform,
+                      view.loopback_ipv6, view.loopback_ipv4,
+                      ", ".join(u.to for u in node.uplinks), Text("; ".join(view.exceptions)))
     out.print(table)
 
 
@@ -97,9 +127,14 @@ def lock(
     from govops.estate.loader import load_estate
 
     loaded = load_estate(estate, prune=prune)  # an invalid estate stops here: no audit record
-    with audited("estate lock", estate_dir=estate, artefacts=[Path(loaded.lock_path)]) as audit:
-        changed = lockfile.write(Path(loaded.lock_path), loaded.allocation)
-        new = {k: v for k, v in loaded.allocation.new.items() if v}
+    lock_path = Path(loaded.lock_path)
+    staged = lockfile.stage(lock_path, loaded.allocation)  # an unwritable folder stops here too
+    changed = staged is not None
+    new = {k: v for k, v in loaded.allocation.new.items() if v}
+    # the new lock is moved into place only after its audit record is written: one unit
+    with audited("estate lock", estate_dir=estate, artefacts=[lock_path]) as audit:
+        if staged is not None:
+            audit.stage(lock_path, staged)
         audit.detail.update(changed=changed, pruned=prune, new=new)
     stale = {k: len(v) for k, v in loaded.allocation.stale.items() if v}
     if output is Output.json:

@@ -46,6 +46,8 @@ class Estate:
     lock_path: str
     hosts: dict[str, Host] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    #: List sections the estate declares explicitly empty (`tenants: []`) → FILE:LINE.
+    empty_sections: dict[str, str] = field(default_factory=dict)
 
     def host_mlps(self, name: str) -> int:
         """A host's MLPS level: its own, else the highest of the tenants it serves."""

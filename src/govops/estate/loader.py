@@ -1,11 +1,19 @@
 """Read an estate folder: every YAML file, merged by section, validated, addresses allocated.
 
-Sections may be split across files (`nodes:` in several files are concatenated). All problems
-are gathered and raised together as one EstateError; nothing downstream sees an invalid estate.
+Sections may be split across files (`nodes:` in several files are concatenated), but never
+written twice in one file. Nothing is lost silently: a duplicate key, an empty file, an empty
+section, a symlink that loops or leaves the estate are each a located problem; `sites`,
+`clouds`, `tenants` and `nodes` must be declared (`tenants: []` says "none" explicitly).
+
+All problems are gathered and raised together as one EstateError; stages that do not depend on
+each other (each file's schema, the policy tables, the lock file) all report before the
+cross-checks, which run only on an estate whose every file was read.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,6 +44,8 @@ SINGLETONS: dict[str, type[BaseModel]] = {
     "network": NetworkSettings,
     "ipam": Ipam,
 }
+#: List sections every estate declares (possibly as an explicit empty list).
+REQUIRED_LISTS = ("sites", "clouds", "tenants", "nodes")
 LISTS: dict[str, type[BaseModel]] = {
     "sites": Site,
     "clouds": Cloud,
@@ -68,6 +78,16 @@ class Collected:
 
     singletons: dict[str, Located] = field(default_factory=dict)
     lists: dict[str, list[Located]] = field(default_factory=lambda: {k: [] for k in LISTS})
+    #: Where each list section is written (FILE:LINE), and which are written as `[]`.
+    declared: dict[str, list[str]] = field(default_factory=dict)
+    empty: dict[str, str] = field(default_factory=dict)
+
+    def declare(self, section: str, source: SourceFile, items: Any) -> None:
+        """Note that `section` is written in `source` (as an explicit empty list or not)."""
+        where = f"{source.path}:{source.line_of((section,))}"
+        self.declared.setdefault(section, []).append(where)
+        if isinstance(items, list) and not items:
+            self.empty.setdefault(section, where)
 
 
 @cache
@@ -112,12 +132,16 @@ def _read_list(
             )
 
 
+def _empty_file(source: SourceFile) -> Problem:
+    return Problem(source.path, 1, "the file is empty: it defines nothing; write its sections "
+                   "or delete the file (a section with no entries is written as, e.g., "
+                   "`tenants: []`)")
+
+
 def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]) -> None:
     from govops.estate.validation import pydantic_problems
 
     data = source.data
-    if data is None:
-        return
     if not isinstance(data, dict):
         problems.append(source.problem((), "the top level must be a mapping of sections"))
         return
@@ -134,6 +158,7 @@ def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]
     known = [*SINGLETONS, *LISTS]
     for key, value in data.items():
         if key in SINGLETONS:
+            collected.declared.setdefault(key, []).append(f"{source.path}:{source.line_of((key,))}")
             if key in collected.singletons:
                 first = collected.singletons[key]
                 problems.append(
@@ -141,26 +166,87 @@ def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]
                                    f"{first.problem('').file}:{first.source.line_of(first.path)}: keep one")
                 )
                 continue
+            if value is None:
+                problems.append(source.problem((key,), f'section "{key}" is empty: fill it in '
+                                               "or remove it"))
+                continue
             try:
-                obj = SINGLETONS[key].model_validate(value if value is not None else {})
+                obj = SINGLETONS[key].model_validate(value)
             except ValidationError as exc:
                 problems.extend(pydantic_problems(exc, source, (key,), SINGLETONS[key], f"{key}: "))
                 continue
             collected.singletons[key] = Located(obj, source, (key,))
         elif key in LISTS:
-            _read_list(key, value if value is not None else [], source, collected.lists[key], problems)
+            collected.declare(key, source, value)
+            if value is None:
+                problems.append(source.problem((key,), f'section "{key}" is empty: list its '
+                                               f"entries, or write `{key}: []` to say there "
+                                               "are none"))
+                continue
+            _read_list(key, value, source, collected.lists[key], problems)
         else:
             hint = did_you_mean(str(key), known) or f" (sections: {', '.join(known)})"
             problems.append(source.problem((key,), f'unknown field "{key}"{hint}: remove it or '
                                            "fix its spelling"))
 
 
+def _candidates(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix in (".yaml", ".yml") and p.name != lockfile.LOCK_NAME)
+
+
+def check_symlink(path: Path, root: Path) -> Problem | None:
+    """A problem when `path` is a symlink that loops, dangles or leaves the estate `root`."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # RuntimeError: a loop, on Python < 3.13
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                return Problem(str(path), 1, f"symlink to {os.readlink(path)}, which does not "
+                               "exist: remove it or restore its target")
+        return Problem(str(path), 1, "symlink loops (it points, directly or not, at itself): "
+                       "remove it")
+    inside = root.resolve()
+    if target != inside and inside not in target.parents:
+        return Problem(str(path), 1, f"symlink points outside the estate (to {target}): copy "
+                       "the file into the estate instead")
+    return None
+
+
 def estate_files(directory: Path) -> list[Path]:
-    """The YAML files that make up an estate (the lock and the policy folder excluded)."""
-    return sorted(
-        p for p in directory.iterdir()
-        if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != lockfile.LOCK_NAME
-    )
+    """The YAML files that make up an estate (the lock and the policy folder excluded); a
+    symlink that loops, dangles or leaves the estate is left out (`load_estate` reports it)."""
+    return [p for p in _candidates(directory)
+            if check_symlink(p, directory) is None and p.is_file()]
+
+
+def _read_sources(root: Path, problems: list[Problem]) -> tuple[list[SourceFile], bool]:
+    """Every estate file parsed; (sources, True when every file could be read)."""
+    sources: list[SourceFile] = []
+    complete = True
+    for path in _candidates(root):
+        bad_link = check_symlink(path, root)
+        if bad_link is not None:
+            problems.append(bad_link)
+            complete = False
+            continue
+        try:
+            source = load_yaml(path)
+        except SourceProblem as exc:
+            problems.append(exc.problem)
+            complete = False
+            continue
+        problems.extend(source.problems)
+        if source.data is None or source.data == {}:
+            problems.append(_empty_file(source))
+            complete = False  # what it should define is missing: say so once, here
+            continue
+        sources.append(source)
+    return sources, complete
 
 
 def load_estate(directory: str | Path, prune: bool = False) -> Estate:
@@ -170,37 +256,60 @@ def load_estate(directory: str | Path, prune: bool = False) -> Estate:
         raise BadInput(f"estate {root}: no such directory: pass an estate folder such as "
                        "inventories/lab")
     problems: list[Problem] = []
-    sources: list[SourceFile] = []
-    files = estate_files(root)
-    if not files:
-        raise BadInput(f"estate {root}: no YAML files: write province.yaml, sites.yaml, ... there "
-                       "or generate one with govops estate generate")
-    for path in files:
-        try:
-            sources.append(load_yaml(path))
-        except SourceProblem as exc:
-            problems.append(exc.problem)
+    try:
+        if not _candidates(root):
+            raise BadInput(f"estate {root}: no YAML files: write province.yaml, sites.yaml, ... "
+                           "there or generate one with govops estate generate")
+    except PermissionError:
+        raise BadInput(f"estate {root}: the folder cannot be read (permission denied): let "
+                       "govops read it") from None
+    sources, complete = _read_sources(root, problems)
     try:
         policy = load_policy(root)
     except EstateError as exc:
         problems.extend(exc.problems)
         policy = None
+    try:  # the lock is checked on its own too, so its problems come with the others
+        lock = lockfile.read(root / lockfile.LOCK_NAME)
+    except EstateError as exc:
+        problems.extend(exc.problems)
+        lock = None
     collected = Collected()
     for source in sources:
         _read_file(source, collected, problems)
-    for key in SINGLETONS:
-        if key not in collected.singletons:
-            problems.append(Problem(str(root / f"{key}.yaml"), 1,
-                                    f'no "{key}:" section in any file of {root}: add one'))
-    if problems or policy is None:
+    if complete:
+        _check_declared(root, collected, problems)
+    if problems or policy is None or lock is None:
+        _pool_problems(collected, problems)
         raise EstateError(problems)
     estate = rules.build_checked(root, collected, policy, problems)
     if problems or estate is None:
+        _pool_problems(collected, problems)
         raise EstateError(problems)
-    lock = lockfile.read(root / lockfile.LOCK_NAME)
     allocation = topology.allocate(estate, lock, prune, problems, collected)
     if problems:
         raise EstateError(problems)
     estate.allocation = allocation
     estate.files = [s.path for s in sources]
+    # `tenants: []` in one file and tenants in another: the estate has tenants after all
+    estate.empty_sections = {k: v for k, v in collected.empty.items() if not collected.lists[k]}
     return estate
+
+
+def _pool_problems(collected: Collected, problems: list[Problem]) -> None:
+    """The IPAM pools' own problems: they need only the ipam and province sections, so they are
+    reported with the problems of other stages."""
+    if "ipam" in collected.singletons and "province" in collected.singletons:
+        topology.plan_pools(collected, problems)
+
+
+def _check_declared(root: Path, collected: Collected, problems: list[Problem]) -> None:
+    for key in SINGLETONS:
+        if key not in collected.declared:
+            problems.append(Problem(str(root / f"{key}.yaml"), 1,
+                                    f'no "{key}:" section in any file of {root}: add one'))
+    for key in REQUIRED_LISTS:
+        if key not in collected.declared:
+            problems.append(Problem(str(root / f"{key}.yaml"), 1,
+                                    f'no "{key}:" section in any file of {root}: add one '
+                                    f"(write `{key}: []` if the estate has none)"))

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 SiteRole = Literal["primary", "same-city", "remote-dr"]
 CloudKind = Literal["provincial", "industry", "regional"]
@@ -52,6 +52,88 @@ def _check_bandwidth(value: Any) -> Any:
 Bandwidth = Annotated[str, BeforeValidator(_check_bandwidth)]
 
 
+def _prefix_check(version: int):
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value  # the str type reports it
+        example = "2001:db8::/32" if version == 6 else "198.18.0.0/15"
+        try:
+            net = ipaddress.ip_network(value.strip())
+        except ValueError as exc:
+            if "host bits" in str(exc):
+                raise ValueError(f"host bits are set: write the network address, as in "
+                                 f"{example}") from None
+            raise ValueError(f"not an IPv{version} prefix: write ADDRESS/LENGTH, as in "
+                             f"{example}") from None
+        if net.version != version:
+            raise ValueError(f"an IPv{net.version} prefix where IPv{version} is needed: write one "
+                             f"like {example}")
+        return value.strip()
+    return check
+
+
+def _address_check(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            ipaddress.ip_address(value.strip())
+        except ValueError:
+            raise ValueError("not an IP address: write one such as 2001:db8::123 or "
+                             "198.18.16.123") from None
+        return value.strip()
+    return value
+
+
+Ipv6Prefix = Annotated[str, BeforeValidator(_prefix_check(6))]
+Ipv4Prefix = Annotated[str, BeforeValidator(_prefix_check(4))]
+IpAddress = Annotated[str, BeforeValidator(_address_check)]
+
+
+#: An identifier: ASCII letters, digits, '-', '_' and '.', starting and ending with a letter or
+#: digit. Names key the lock, interfaces, files and resource names, so they stay ASCII.
+IDENTIFIER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+#: A DNS label (lower case): what a tenant's department and system become in its DNS zone.
+DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def identifier_problem(value: str, dns: bool = False) -> str | None:
+    """Why `value` cannot be an identifier (a DNS label with `dns`), with the fix; None if it can.
+
+    The one check behind the YAML model and `tenant add`: both accept the same values."""
+    if (DNS_LABEL if dns else IDENTIFIER).match(value):
+        return None
+    if not value.isascii():
+        return (f"{value!r} is not ASCII: identifiers are ASCII; put the Chinese name in "
+                "display_name and use an ASCII name here (pinyin, for example)")
+    if dns:
+        return (f"{value!r} is not a DNS label: use lower-case letters, digits and hyphens "
+                "(it names the tenant's project, resources and DNS zone)")
+    return (f"{value!r} is not an identifier: use letters, digits, '-', '_' or '.' (at most 63, "
+            "starting and ending with a letter or digit)")
+
+
+#: Checked by pydantic's own (Rust) regex: names are the bulk of a large estate. A mismatch is
+#: explained by `identifier_problem` (see `validation.describe`).
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER.pattern)]
+DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL.pattern)]
+
+
+def _domain(value: Any) -> Any:
+    """A DNS domain as its ASCII (IDNA, punycode) form; Chinese labels are allowed here."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().rstrip(".")
+    try:
+        ascii_form = text.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError("not a DNS domain (each label 1-63 characters, letters, digits and "
+                         "hyphens, or Chinese): fix it") from None
+    labels = ascii_form.split(".")
+    if not all(DNS_LABEL.match(label) for label in labels):
+        raise ValueError("not a DNS domain: use labels of letters, digits and hyphens (Chinese "
+                         "labels are written as punycode automatically)")
+    return ascii_form
+
+
 def _uplink_from_name(value: Any) -> Any:
     return {"to": value} if isinstance(value, str) else value
 
@@ -60,6 +142,18 @@ class Strict(BaseModel):
     """Base: unknown fields are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Named(Strict):
+    """An entity a person names: an ASCII identifier for machines, a display name for people."""
+
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """'name (display name)' or the name alone."""
+        name = getattr(self, "name", "")
+        return f"{name} ({self.display_name})" if self.display_name else name
 
 
 class Pool(Strict):
@@ -79,13 +173,13 @@ class Ipam(Strict):
     pools: dict[str, Pool]
 
 
-class Province(Strict):
+class Province(Named):
     """The province: name, aggregates and estate-wide overrides of policy."""
 
     name: str
     code: str
-    ipv6_aggregate: str
-    ipv4_aggregate: str
+    ipv6_aggregate: Ipv6Prefix
+    ipv4_aggregate: Ipv4Prefix
     remote_dr_min_km: float | None = None
     bandwidth: dict[str, Bandwidth] = Field(default_factory=dict)
 
@@ -101,21 +195,21 @@ class NetworkSettings(Strict):
     """Estate-wide routing and management settings."""
 
     asn: int = Field(ge=1, le=4294967295)
-    domain: str = "gov.example"
-    ntp_servers: list[str] = Field(default_factory=list)
-    syslog_servers: list[str] = Field(default_factory=list)
+    domain: Annotated[str, BeforeValidator(_domain)] = "gov.example"
+    ntp_servers: list[IpAddress] = Field(default_factory=list)
+    syslog_servers: list[IpAddress] = Field(default_factory=list)
     snmp_location: str = ""
     bfd: Bfd = Field(default_factory=Bfd)
 
 
-class Site(Strict):
+class Site(Named):
     """A data centre."""
 
-    name: str
+    name: Identifier
     role: SiteRole
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    city: str | None = None
+    city: Identifier | None = None
     description: str = ""
 
 
@@ -137,30 +231,30 @@ class Quotas(Strict):
     floating_ips: int = Field(default=0, ge=0)
 
 
-class Cloud(Strict):
+class Cloud(Named):
     """One cloud of the 1+N+M model."""
 
-    name: str
+    name: Identifier
     kind: CloudKind
     sites: list[str] = Field(min_length=1)
     capacity: Capacity
-    city: str | None = None
+    city: Identifier | None = None
     description: str = ""
 
 
 class TenantNetwork(Strict):
     """A dual-stack tenant network; addresses come from IPAM."""
 
-    name: str
+    name: DnsLabel
     public_ports: list[int] = Field(default_factory=list)
 
 
-class Tenant(Strict):
+class Tenant(Named):
     """A department system hosted on one cloud."""
 
-    department: str
-    system: str
-    name: str = ""
+    department: DnsLabel
+    system: DnsLabel
+    name: Identifier | Literal[""] = ""
     cloud: str
     mlps: int
     dr_level: int
@@ -181,15 +275,15 @@ class Uplink(Strict):
     bfd: Bfd | None = None
 
 
-class Node(Strict):
+class Node(Named):
     """A router or switch of the extranet (or a carrier's router at the internet egress)."""
 
-    name: str
+    name: Identifier
     level: Level
     platform: Platform
     site: str | None = None
-    city: str | None = None
-    county: str | None = None
+    city: Identifier | None = None
+    county: Identifier | None = None
     uplinks: list[Annotated[Uplink, BeforeValidator(_uplink_from_name)]] = Field(
         default_factory=list
     )
@@ -203,10 +297,10 @@ class Node(Strict):
 HostRole = Literal["db", "app", "ops"]
 
 
-class Host(Strict):
+class Host(Named):
     """A server in a data centre; its MLPS level defaults to the highest of its tenants'."""
 
-    name: str
+    name: Identifier
     site: str
     role: HostRole
     mlps: int | None = None

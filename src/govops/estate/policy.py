@@ -103,7 +103,9 @@ def load_policy(estate_dir: Path) -> Policy:
             problems.append(Problem(str(path), 1, f"policy table {name} is missing: restore it"))
             continue
         try:
-            parsed[name] = _parse(model, load_yaml(path), problems)
+            source = load_yaml(path)
+            problems.extend(source.problems)
+            parsed[name] = _parse(model, source, problems)
         except SourceProblem as exc:
             problems.append(exc.problem)
     if problems:

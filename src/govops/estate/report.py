@@ -8,6 +8,7 @@ from typing import Any
 from govops.estate.estate import Estate
 from govops.estate.ipam import POOLS, PoolPlan
 from govops.estate.views import node_views
+from govops.estate.waivers import waivers
 
 
 def pool_usage(estate: Estate) -> dict[str, dict[str, Any]]:
@@ -33,6 +34,7 @@ def summary(estate: Estate) -> dict[str, Any]:
     return {
         "estate": estate.directory,
         "province": estate.province.name,
+        "province_display_name": estate.province.display_name,
         "sites": dict(Counter(s.role for s in estate.sites.values())),
         "clouds": dict(Counter(c.kind for c in estate.clouds.values())),
         "tenants": len(estate.tenants),
@@ -46,6 +48,29 @@ def summary(estate: Estate) -> dict[str, Any]:
             "unlocked": sum(alloc.new.values()),
             "stale": sum(len(v) for v in alloc.stale.values()),
         },
+        "declared_empty": dict(estate.empty_sections),
+        "exceptions": [w.to_dict() for w in waivers(estate)],
+    }
+
+
+def model(estate: Estate) -> dict[str, Any]:
+    """The estate's sections as the model holds them: written to an estate file (JSON is
+    YAML), they load back into the same model."""
+    def dump(obj: Any) -> dict[str, Any]:
+        return obj.model_dump(exclude_defaults=True)
+
+    links = [{"a": link.a, "b": link.b, "kind": link.kind, "bandwidth": f"{link.bandwidth_mbps}M",
+              "plane": link.plane} for link in estate.links if link.kind != "uplink"]
+    return {
+        "province": dump(estate.province),
+        "network": dump(estate.network),
+        "ipam": estate.ipam.model_dump(),
+        "sites": [dump(s) for s in estate.sites.values()],
+        "clouds": [dump(c) for c in estate.clouds.values()],
+        "tenants": [dump(t) for t in estate.tenants.values()],
+        "nodes": [dump(n) for n in estate.nodes.values()],
+        "links": links,
+        "hosts": [dump(h) for h in estate.hosts.values()],
     }
 
 
@@ -99,4 +124,7 @@ def full(estate: Estate) -> dict[str, Any]:
         "areas": estate.allocation.areas,
         "ipam": pool_usage(estate),
         "allocations": estate.allocation.prefixes,
+        "declared_empty": dict(estate.empty_sections),
+        "exceptions": [w.to_dict() for w in waivers(estate)],
+        "model": model(estate),
     }

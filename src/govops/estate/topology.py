@@ -62,32 +62,41 @@ def cities(estate: Estate) -> list[str]:
     return list(seen)
 
 
-def allocate(estate: Estate, lock: LockData, prune: bool, problems: list[Problem],
-             collected: Collected) -> Allocation:
-    """Allocate every request; IPAM problems are located at the pool or the lock entry."""
+def plan_pools(collected: Collected, problems: list[Problem]) -> dict[str, PoolPlan]:
+    """The IPAM pools parsed and checked against the aggregates and each other (this needs the
+    `ipam` and `province` sections only, so it also runs when cross-checks failed)."""
     ipam = collected.singletons["ipam"]
-    province = estate.province
+    province = collected.singletons["province"].obj
+    found: list[Problem] = []
     plans: dict[str, PoolPlan] = {}
     for name in POOLS:
-        pool = estate.ipam.pools.get(name)
+        pool = ipam.obj.pools.get(name)
         if pool is None:
-            problems.append(ipam.problem(
+            found.append(ipam.problem(
                 f'ipam: pool "{name}" ({POOLS[name]}) is missing: add it under ipam.pools',
                 "pools"))
             continue
         try:
             plans[name] = PoolPlan.parse(name, pool.prefix, pool.length)
         except IpamIssue as exc:
-            problems.append(ipam.problem(f"ipam: {exc}", "pools", name))
-    for name in estate.ipam.pools:
+            found.append(ipam.problem(f"ipam: {exc}", "pools", name))
+    for name in ipam.obj.pools:
         if name not in POOLS:
-            problems.append(ipam.problem(
+            found.append(ipam.problem(
                 f'ipam: unknown pool "{name}": the pools are {", ".join(POOLS)}', "pools", name))
-    if problems:
-        return Allocation()
-    for issue in check_pools(plans.values(), {4: province.ipv4_aggregate,
-                                               6: province.ipv6_aggregate}):
-        problems.append(ipam.problem(f"ipam: {issue}", "pools", issue.pool))
+    if not found:
+        for issue in check_pools(plans.values(), {4: province.ipv4_aggregate,
+                                                   6: province.ipv6_aggregate}):
+            found.append(ipam.problem(f"ipam: {issue}", "pools", issue.pool))
+    problems.extend(found)
+    return plans
+
+
+def allocate(estate: Estate, lock: LockData, prune: bool, problems: list[Problem],
+             collected: Collected) -> Allocation:
+    """Allocate every request; IPAM problems are located at the pool or the lock entry."""
+    ipam = collected.singletons["ipam"]
+    plans = plan_pools(collected, problems)
     if problems:
         return Allocation()
     allocation = Allocation()

@@ -57,6 +57,8 @@ def describe(error: dict[str, Any], model: type[BaseModel] | None) -> str:
     """One plain sentence for one pydantic error, with the fix."""
     loc = [s for s in error["loc"] if not (isinstance(s, str) and s[:1].isupper())]
     field = str(loc[-1]) if loc and not isinstance(loc[-1], int) else "value"
+    if len(loc) > 1 and isinstance(loc[-1], int) and not isinstance(loc[-2], int):
+        field = f"{loc[-2]}[{loc[-1]}]"  # an item of a list field: ntp_servers[1]
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
@@ -68,6 +70,11 @@ def describe(error: dict[str, Any], model: type[BaseModel] | None) -> str:
         return f'missing required field "{field}": add it'
     if kind in _TYPE_WORDS:
         return f'field "{field}": expected {_TYPE_WORDS[kind]}, got {error.get("input")!r}'
+    if kind == "string_pattern_mismatch" and isinstance(error.get("input"), str):
+        from govops.estate.model import DNS_LABEL, identifier_problem
+
+        dns = error.get("ctx", {}).get("pattern") == DNS_LABEL.pattern
+        return f'field "{field}": {identifier_problem(error["input"], dns)}'
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         return f'field "{field}": {error.get("input")!r} is not one of {expected}'

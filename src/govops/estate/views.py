@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from govops.estate.estate import Estate, Link
 from govops.estate.model import Node
+from govops.estate.waivers import node_waivers
 
 #: Interface naming per platform: (fast ≥10G, normal) templates, and the management port.
 _PORT_NAMES = {
@@ -76,6 +77,9 @@ class NodeView:
     isolated_ipv4: str | None
     isolated_ipv6: str | None
     interfaces: tuple[Interface, ...]
+    display_name: str = ""
+    #: Rules this node waives, each 'rule: reason' (e.g. 'single_homed: one fibre route').
+    exceptions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain data for JSON."""
@@ -164,6 +168,8 @@ def node_view(estate: Estate, name: str) -> NodeView:
         isolated_ipv4=estate.prefix("isolated-v4", name),
         isolated_ipv6=estate.prefix("isolated-v6", name),
         interfaces=tuple(interfaces),
+        display_name=node.display_name,
+        exceptions=tuple(f"{w.rule}: {w.reason}" for w in node_waivers(node)),
     )
 
 

@@ -82,11 +82,12 @@ def estate_families(estate: Estate) -> list[Metric]:
               "When the exporter last loaded the estate (Unix time).", [], [((), time.time())]))
     # sites and their designed roles ("two sites, three centres")
     add(gauge("govops_site_info", "A data centre of the estate and its designed DR role: 1.",
-              ["site", "role", "city"],
-              [((s.name, s.role, s.city or ""), 1) for s in estate.sites.values()]))
+              ["site", "role", "city", "display_name"],
+              [((s.name, s.role, s.city or "", s.display_name), 1) for s in estate.sites.values()]))
     # clouds, capacity, quotas
-    add(gauge("govops_cloud_info", "A cloud of the 1+N+M model: 1.", ["cloud", "kind", "city"],
-              [((c.name, c.kind, c.city or ""), 1) for c in estate.clouds.values()]))
+    add(gauge("govops_cloud_info", "A cloud of the 1+N+M model: 1.",
+              ["cloud", "kind", "city", "display_name"],
+              [((c.name, c.kind, c.city or "", c.display_name), 1) for c in estate.clouds.values()]))
     by_cloud: dict[str, list] = {c: [] for c in estate.clouds}
     for t in estate.tenants.values():
         by_cloud.setdefault(t.cloud, []).append(t)
@@ -105,9 +106,9 @@ def estate_families(estate: Estate) -> list[Metric]:
                   [((t.name, t.department, t.cloud), getattr(t.quotas, field_name) * mult)
                    for t in estate.tenants.values()]))
     add(gauge("govops_tenant_info", "A department system (tenant): 1, with its levels.",
-              ["tenant", "department", "system", "cloud", "mlps", "dr_level"],
-              [((t.name, t.department, t.system, t.cloud, str(t.mlps), str(t.dr_level)), 1)
-               for t in estate.tenants.values()]))
+              ["tenant", "department", "system", "cloud", "mlps", "dr_level", "display_name"],
+              [((t.name, t.department, t.system, t.cloud, str(t.mlps), str(t.dr_level),
+                 t.display_name), 1) for t in estate.tenants.values()]))
     levels = estate.policy.dr_levels
     add(gauge("govops_dr_level_rto_objective_seconds",
               "Recovery time objective of a DR level (policy table).", ["level", "name"],
@@ -131,9 +132,9 @@ def estate_families(estate: Estate) -> list[Metric]:
     add(gauge("govops_links", "Links of the extranet per kind.", ["kind"],
               [((k,), n) for k, n in sorted(Counter(x.kind for x in estate.links).items())]))
     add(gauge("govops_node_info", "A node of the extranet: 1, with where it stands.",
-              ["node", "level", "platform", "city", "county", "site"],
-              [((n.name, n.level, n.platform, n.city or "", n.county or "", n.site or ""), 1)
-               for n in estate.nodes.values()]))
+              ["node", "level", "platform", "city", "county", "site", "display_name"],
+              [((n.name, n.level, n.platform, n.city or "", n.county or "", n.site or "",
+                 n.display_name), 1) for n in estate.nodes.values()]))
     expected: Counter[str] = Counter()
     for link in estate.links:
         if link.kind in OSPF_KINDS and _routable(estate, link.a) and _routable(estate, link.b):
@@ -142,6 +143,16 @@ def estate_families(estate: Estate) -> list[Metric]:
     add(gauge("govops_node_ospf_neighbours_expected",
               "OSPF neighbours a node has by design (its internal links).", ["node"],
               [((n,), c) for n, c in expected.items()]))
+    # rules the estate waives on purpose (single_homed, ...): visible, counted, listed
+    from govops.estate.waivers import RULES, waivers
+
+    waived = waivers(estate)
+    counts = Counter(w.rule for w in waived)
+    add(gauge("govops_estate_exceptions", "Rules the estate waives on purpose (exceptions), "
+              "per rule.", ["rule"], [((rule,), counts.get(rule, 0)) for rule in RULES]))
+    add(gauge("govops_estate_exception_info", "One waived rule: 1, with the entity and the "
+              "estate's stated reason.", ["rule", "kind", "name", "display_name", "reason"],
+              [((w.rule, w.kind, w.name, w.display_name, w.reason), 1) for w in waived]))
     # KPIs
     k = kpis(estate)
     add(gauge("govops_kpi_department_systems", "Department systems (tenants) in the estate.",

@@ -43,8 +43,9 @@ def summary(prom: Prometheus) -> dict[str, Any]:
     """Everything the page shows, as plain data (raises PrometheusError)."""
     q = prom.query
     # data centres: designed sites from the estate, current roles from the databases
-    sites = {r["metric"]["site"]: r["metric"].get("role", "")
-             for r in q("govops_site_info")}
+    site_info = q("govops_site_info")
+    sites = {r["metric"]["site"]: r["metric"].get("role", "") for r in site_info}
+    site_names = {r["metric"]["site"]: r["metric"].get("display_name", "") for r in site_info}
     roles = [r["metric"] for r in q("govops_dc_role == 1")]
     pg = _by(q("pg_up"), "centre")
     dc_up = _by(q("govops_dc_up"), "centre")
@@ -140,8 +141,14 @@ def summary(prom: Prometheus) -> dict[str, Any]:
         "ipv6_link_coverage_ratio": _one(q("govops_kpi_ipv6_link_coverage_ratio")),
         "ipv6_town_reachability_ratio": _one(q("govops:kpi_ipv6_town_reachability:ratio")),
     }
+    exceptions = sorted(({k: r["metric"].get(k, "") for k in
+                          ("rule", "kind", "name", "display_name", "reason")}
+                         for r in q("govops_estate_exception_info")),
+                        key=lambda e: (e["rule"], e["name"]))
     targets = q("up")
     sources = _by(q("govops_source_up"), "source")
+    for c in centres:
+        c["site_display_name"] = site_names.get(c["site"], "")
     return {
         "prometheus": prom.url,
         "generated_at": now,
@@ -152,6 +159,7 @@ def summary(prom: Prometheus) -> dict[str, Any]:
         "extranet": {"cities": roll(("city",)), "counties": roll(("city", "county")),
                      "towns": town_rows},
         "alerts": alerts,
+        "exceptions": exceptions,
         "kpis": kpis,
         "health": {"targets": len(targets), "targets_up": sum(1 for t in targets if t["value"]),
                    "sources": {k[0]: bool(v) for k, v in sources.items()}},
@@ -178,6 +186,10 @@ a{color:#93c5fd}
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def _named(name: str, display_name: str | None) -> str:
+    return f"{name} ({display_name})" if display_name else name
 
 
 def _flag(value: bool | None, good: str = "up", bad: str = "down") -> str:
@@ -224,7 +236,8 @@ def render(data: dict[str, Any]) -> str:
         role_cls = "ok" if c["role"] == "primary" and c["designed_role"] == "primary" else (
             "bad" if c["role"] == "down" else "warn" if c["role"] == "primary" else "")
         add(f'<tr data-site="{_e(c["site"])}" data-centre="{_e(c["centre"])}" '
-            f'data-role="{_e(c["role"])}"><td>{_e(c["site"])}</td><td>{_e(c["designed_role"])}'
+            f'data-role="{_e(c["role"])}"><td>{_e(_named(c["site"], c.get("site_display_name")))}'
+            f'</td><td>{_e(c["designed_role"])}'
             f'</td><td>{_e(c["centre"])}</td><td class="{role_cls}">{_e(c["role"] or "n/a")}</td>'
             f'<td>{_flag(c["database_up"])}</td><td>{_flag(c["reachable"])}</td></tr>')
     add("</table>")
@@ -313,6 +326,18 @@ def render(data: dict[str, Any]) -> str:
             f'<td>{_e(a["state"])}</td><td>{_e(a["summary"])}</td>'
             f'<td>{f"<a href={chr(34)}{_e(link)}{chr(34)}>runbook</a>" if link else ""}</td></tr>')
     add("</table></section>")
+    # exceptions: rules the estate waives on purpose
+    waived = data.get("exceptions", [])
+    add(f'<section id="exceptions"><h2>Estate exceptions ({len(waived)} waived '
+        f'rule{"" if len(waived) == 1 else "s"})</h2><table><tr><th>rule</th><th>where</th>'
+        "<th>reason</th></tr>")
+    if not waived:
+        add('<tr><td colspan="3" class="ok">none: every rule holds</td></tr>')
+    for w in waived:
+        who = f'{w["kind"]} {w["name"]}' + (f' ({w["display_name"]})' if w["display_name"] else "")
+        add(f'<tr data-rule="{_e(w["rule"])}" data-name="{_e(w["name"])}"><td class="warn">'
+            f'{_e(w["rule"])}</td><td>{_e(who)}</td><td>{_e(w["reason"])}</td></tr>')
+    add("</table></section>")
     # KPIs
     k = data["kpis"]
     add('<section id="kpis"><h2>KPIs</h2>')
@@ -392,7 +417,8 @@ def make_server(listen: str, prometheus_url: str) -> OpsServer:
                     data, code = summary(prom), 200
                 except PrometheusError as exc:
                     data, code = {"error": str(exc)}, 503
-                self._send(code, "application/json", json.dumps(data, indent=1).encode())
+                self._send(code, "application/json",
+                           json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
             elif path == "/healthz":
                 self._send(200, "text/plain", b"ok\n")
             elif m := re.fullmatch(r"/docs/runbooks/([a-z0-9-]+\.md)", path):

@@ -64,6 +64,9 @@ from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.views import mgmt_port
 from govops.network.platforms import platform_spec
+from govops.network.scope import check_prune, keep_physical_ports, restrict
+from govops.network.textblocks import fold
+from govops.network.unreadable import UnreadableConfig, check_text, explain
 
 # -- results -----------------------------------------------------------------------------------
 
@@ -76,15 +79,23 @@ class DeviceDiff:
     unified_diff: str
     changes: list[str] = field(default_factory=list)
     platform: str = ""
+    #: Lines of the running config outside managed scope, left alone (see `scope`).
+    unmanaged: int = 0
+    #: Why the device could not be diffed (one line); empty when it was.
+    error: str = ""
 
     @property
     def in_sync(self) -> bool:
-        """True when nothing needs to change."""
-        return not self.changes
+        """True when nothing needs to change (and the device could be read)."""
+        return not self.changes and not self.error
 
     def to_dict(self) -> dict:
         """The JSON shape of `govops net diff --output json`."""
-        return {"device": self.device, "changes": list(self.changes)}
+        data: dict = {"device": self.device, "changes": list(self.changes),
+                      "unmanaged": self.unmanaged}
+        if self.error:
+            data["error"] = self.error
+        return data
 
 
 # -- where running configs come from ------------------------------------------------------
@@ -423,7 +434,7 @@ def _vendor_lines(text: str, unmanaged: Callable[[str], bool],
     after_hash = True   # the previous non-blank line was a column-0 '#'
     section = ""        # the current top-level line
     skipping = False    # inside an unmanaged section
-    for raw in text.replace("\t", " ").splitlines():
+    for raw in fold(text.replace("\r\n", "\n").replace("\t", " ")).splitlines():
         line = raw.rstrip()
         stripped = line.strip()
         if not stripped:
@@ -484,7 +495,7 @@ def normalise_comware(text: str) -> str:
 def normalise_ios(text: str) -> str:
     """Cisco IOS: drop banners, `!`, `end`, secrets."""
     skip = re.compile(r"^(Building configuration.*|Current configuration.*|!.*|end|version .*)$")
-    lines = [ln.rstrip() for ln in text.splitlines()
+    lines = [ln.rstrip() for ln in fold(text.replace("\r\n", "\n")).splitlines()
              if ln.strip() and not skip.match(ln.strip()) and not _SECRET.match(ln)]
     return "\n".join(lines) + "\n"
 
@@ -620,13 +631,16 @@ def _fix_frr_interfaces(remediation: HConfig, running: HConfig) -> None:
 def remediation_lines(platform: str, running: HConfig, intended: HConfig) -> list[str]:
     """The commands that take `running` to `intended`, with section exits."""
     remediation = WorkflowRemediation(running, intended).remediation_config
+    spec = platform_spec(platform)
     if platform == "frr":
         _fix_frr_interfaces(remediation, running)
+    elif not spec.scope.owns_all:
+        keep_physical_ports(remediation, running, spec.scope, spec.negation)
     _keep_management(platform, remediation)
     if platform in _BGP_SYNTAX:
         _collapse_removed_peers(_BGP_SYNTAX[platform], remediation, intended)
     remediation.set_order_weight()
-    exit_text = platform_spec(platform).section_exit
+    exit_text = spec.section_exit
     views = _VIEW_COMMANDS.get(platform, {})
     lines: list[str] = []
     for child in sorted(remediation.children):
@@ -685,17 +699,56 @@ def _unified(run_text: str, want_text: str, device: str) -> str:
     return "".join(out)
 
 
-def diff_device(platform: str, running: str, intended: str, *, device: str = "") -> DeviceDiff:
-    """Compare one device's running config with its intended config."""
-    run_text = normalise(platform, running)
-    want_text = normalise(platform, intended)
-    unified = _unified(run_text, want_text, device or "device")
+def diff_device(platform: str, running: str, intended: str, *, device: str = "",
+                prune: Iterable[str] = (), peer_networks: Iterable[str] = (),
+                full: bool = False) -> DeviceDiff:
+    """Compare one device's running config with its intended config.
+
+    Only what govops owns on the device is compared (`govops.network.scope`): the rest is
+    counted in `unmanaged` and left alone. `prune` widens the scope by section name
+    (`ntp`, `syslog`, …), `peer_networks` names the networks whose BGP peers are govops';
+    `full` compares everything (restoring a backup). UnreadableConfig when `running` (or
+    `intended`) cannot be read, with the line where known.
+    """
+    spec = platform_spec(platform)
+    run_text = _read(platform, running)
+    want_text = _read(platform, intended)
     if run_text == want_text:
         return DeviceDiff(device, "", [], platform)
     driver = driver_for(platform)
-    changes = remediation_lines(platform, get_hconfig(driver, run_text),
-                                get_hconfig(driver, want_text))
-    return DeviceDiff(device, unified, changes, platform)
+    run_tree = _tree(driver, run_text, running)
+    want_tree = _tree(driver, want_text, intended)
+    unmanaged = 0
+    if not full and not spec.scope.owns_all:
+        unmanaged = restrict(run_tree, want_tree, spec.scope, prune, peer_networks)
+        run_text = _text(run_tree)
+    unified = _unified(run_text, want_text, device or "device")
+    if run_text == want_text:
+        return DeviceDiff(device, "", [], platform, unmanaged)
+    changes = remediation_lines(platform, run_tree, want_tree)
+    return DeviceDiff(device, unified, changes, platform, unmanaged)
+
+
+def _read(platform: str, text: str) -> str:
+    """`normalise`, with any failure of the normaliser as UnreadableConfig."""
+    try:
+        return normalise(platform, text)
+    except UnreadableConfig:
+        raise
+    except Exception as exc:  # a normaliser that chokes on odd input: that device only
+        raise explain(exc, text) from None
+
+
+def _tree(driver: HConfigDriverBase, text: str, original: str) -> HConfig:
+    try:
+        return get_hconfig(driver, text)
+    except Exception as exc:  # DuplicateChildError and the like: one line, this device
+        raise explain(exc, original) from None
+
+
+def _text(tree: HConfig) -> str:
+    """A (restricted) tree back as normalised text, one-space indentation."""
+    return "".join(f"{' ' * (c.depth() - 1)}{c.text}\n" for c in tree.all_children())
 
 
 def select(estate: Estate, limit: str | None) -> list[str]:
@@ -726,16 +779,22 @@ def diff_estate(
     source: RunningSource,
     names: Iterable[str] | None = None,
     intended: dict[str, str] | None = None,
+    prune: Iterable[str] = (),
 ) -> list[DeviceDiff]:
     """Diff every device in `names` (default: every managed one) against `source`.
 
     `intended` may carry configs already rendered; the rest are rendered here. Running
     configs are all fetched before anything is compared, so a missing one is reported
-    before any output.
+    before any output. A running config that cannot be read fails that device alone: its
+    DeviceDiff has `error` (`FILE:LINE: why`) and every other device still gets its diff.
+    `prune` widens the managed scope (with the estate's `network.owns`).
     """
     from govops.network.render import render_all
 
     wanted = list(names) if names is not None else select(estate, None)
+    sections = list(dict.fromkeys([*estate.network.owns, *prune]))
+    for platform in sorted({estate.nodes[n].platform for n in wanted}):
+        check_prune(platform_spec(platform).scope, platform, prune)
     missing = [n for n in wanted if n not in (intended or {})]
     configs = dict(intended or {})
     if missing:
@@ -749,13 +808,37 @@ def diff_estate(
             problems.append(str(exc))
     if problems:
         raise BadInput("\n".join(problems))
-    return [
-        diff_device(estate.nodes[name].platform, running[name], configs[name], device=name)
-        for name in wanted
-    ]
+    networks = peer_networks(estate)
+    results = []
+    for name in wanted:
+        platform = estate.nodes[name].platform
+        spec = platform_spec(platform)
+        known = [s for s in sections if s in spec.scope.prunable]
+        try:
+            check_text(running[name], spec.last_line)
+            results.append(diff_device(platform, running[name], configs[name], device=name,
+                                       prune=known, peer_networks=networks))
+        except UnreadableConfig as exc:
+            where = _where(source, name)
+            results.append(DeviceDiff(name, "", [], platform,
+                                      error=f"{name}: {exc.located(where)}"))
+    return results
 
 
-def remediation(platform: str, running: str, intended: str) -> list[str]:
+def peer_networks(estate: Estate) -> list[str]:
+    """The networks whose BGP peers are govops': the province's aggregates."""
+    return [estate.province.ipv4_aggregate, estate.province.ipv6_aggregate]
+
+
+def _where(source: RunningSource, name: str) -> str:
+    """The file (or device) a running config came from, for error messages."""
+    locate = getattr(source, "path", None)
+    path = locate(name) if callable(locate) else None
+    return str(path) if path is not None else f"{name} (running config)"
+
+
+def remediation(platform: str, running: str, intended: str, *, full: bool = False) -> list[str]:
     """Just the commands that take `running` to `intended` ([] when in sync): the `DiffFn`
-    the rollout engine calls (backup ↔ intended, both ways)."""
-    return diff_device(platform, running, intended).changes
+    the rollout engine calls (backup ↔ intended, both ways). `full`: compare everything, not
+    only managed scope (restoring a backup on a vendor platform)."""
+    return diff_device(platform, running, intended, full=full).changes

@@ -137,6 +137,34 @@ def diff(
                           "intended config")
 
 
+@app.command()
+def parse(
+    file: Path = typer.Argument(..., help="A saved output of the command."),
+    platform: str = typer.Option(..., "--platform", "-p", help="huawei_vrp, h3c_comware, …"),
+    command: str = typer.Option(..., "--command", "-c",
+                                help="The command that printed FILE, e.g. 'display bgp ipv6 peer'."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """What the verifier reads from a saved `display` output: its rows (exit 2 when the output
+    cannot be read). Check a device's output with it before a rollout."""
+    from govops.errors import BadInput
+    from govops.network.parse import parse_output
+
+    try:
+        text = file.read_text(errors="replace")
+    except OSError as exc:
+        raise BadInput(f"{file}: cannot read it: {exc.strerror}") from None
+    rows = parse_output(platform, command, text, source=str(file))
+    if output is Output.json:
+        emit_json(rows)
+        return
+    from rich.markup import escape
+
+    for row in rows:
+        out.print("  ".join(f"{k}={escape(v)}" for k, v in row.items() if v))
+    out.print(f"{len(rows)} rows")
+
+
 def _register_rollouts() -> None:
     from govops.network.push_commands import register
 

@@ -37,35 +37,22 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from hier_config import HConfig, HConfigChild, WorkflowRemediation, get_hconfig
-from hier_config.models import (
-    IdempotentCommandsRule,
-    MatchRule,
-    NegationDefaultWithRule,
-    OrderingRule,
-    PerLineSubRule,
-    SectionalExitingRule,
-)
-from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
-from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
-from hier_config.platforms.hp_comware5.driver import HConfigDriverHPComware5
-from hier_config.platforms.huawei_vrp.driver import HConfigDriverHuaweiVrp
+from hier_config.platforms.driver_base import HConfigDriverBase
 
 from govops.errors import BadInput
 from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.views import mgmt_port
-from govops.network.platforms import platform_spec
+from govops.network.platforms import BgpSyntax, platform_spec
 from govops.network.scope import check_prune, keep_physical_ports, restrict
-from govops.network.textblocks import fold
 from govops.network.unreadable import UnreadableConfig, check_text, explain
 
 # -- results -----------------------------------------------------------------------------------
@@ -137,381 +124,22 @@ class DirectorySource:
         return path.read_text(errors="replace")
 
 
-# -- hier_config drivers ---------------------------------------------------------------------
-
-
-def _rule(*prefixes: str) -> tuple[MatchRule, ...]:
-    return tuple(MatchRule(startswith=p) for p in prefixes)
-
-
-def _idem(*lineages: tuple[str, ...]) -> list[IdempotentCommandsRule]:
-    return [IdempotentCommandsRule(match_rules=_rule(*lin)) for lin in lineages]
-
-
-def _order(weights: Iterable[tuple[tuple[str, ...], int]]) -> list[OrderingRule]:
-    return [OrderingRule(match_rules=_rule(*lin), weight=w) for lin, w in weights]
-
-
-class FrrDriver(HConfigDriverCiscoIOS):
-    """FRR 8.4's vtysh: IOS-like, with FRR's own idempotency and ordering."""
-
-    @staticmethod
-    def _instantiate_rules() -> HConfigDriverRules:
-        rules = HConfigDriverCiscoIOS._instantiate_rules()
-        # FRR keeps every `ip address` given: changing one needs the old one removed.
-        idempotent = [
-            r for r in rules.idempotent_commands
-            if not any(m.startswith == "ip address " for m in r.match_rules)
-        ] + _idem(
-            ("hostname ",),
-            ("log syslog",),
-            ("interface ", "ip ospf cost "),
-            ("interface ", "ip ospf network "),
-            ("interface ", "ip ospf bfd profile "),
-            ("interface ", "ipv6 ospf6 cost "),
-            ("interface ", "ipv6 ospf6 network "),
-            ("interface ", "ipv6 ospf6 bfd profile "),
-            ("router ospf", "ospf router-id "),
-            ("router ospf6", "ospf6 router-id "),
-            ("router bgp ", "bgp router-id "),
-            ("bfd", "profile ", "detect-multiplier "),
-            ("bfd", "profile ", "transmit-interval "),
-            ("bfd", "profile ", "receive-interval "),
-        )
-        ordering = rules.ordering + _order([
-            (("bfd",), -50),
-            (("ip prefix-list ",), -40),
-            (("ipv6 prefix-list ",), -40),
-            (("route-map ",), -30),
-            (("router ospf",), -20),  # also matches router ospf6
-            (("router bgp ",), 50),
-        ])
-        # `no description TEXT` is not a command in FRR 8.4; `no description` is.
-        negate_with = rules.negate_with + [
-            NegationDefaultWithRule(match_rules=_rule("interface ", "description "),
-                                    use="no description"),
-        ]
-        return rules.model_copy(update={"idempotent_commands": idempotent,
-                                        "ordering": ordering, "negate_with": negate_with,
-                                        "indentation": 1})
-
-
-class VrpDriver(HConfigDriverHuaweiVrp):
-    """Huawei VRP (system-view): `undo`, `quit`, one-space indentation."""
-
-    @staticmethod
-    def _instantiate_rules() -> HConfigDriverRules:
-        rules = HConfigDriverHuaweiVrp._instantiate_rules()
-        return rules.model_copy(update={
-            "idempotent_commands": rules.idempotent_commands + _vendor_idempotent(),
-            "ordering": rules.ordering + _vendor_ordering(),
-            "per_line_sub": rules.per_line_sub + [PerLineSubRule(search=r"^return$",
-                                                                 replace="")],
-            "indentation": 1,
-        })
-
-
-class ComwareDriver(HConfigDriverHPComware5):
-    """H3C Comware 7: like VRP on the wire (`undo`, `quit`, `#` separators)."""
-
-    def swap_negation(self, child):  # noqa: ANN001, ANN201 - hier_config's signature
-        return HConfigDriverHuaweiVrp.swap_negation(self, child)
-
-    def sectional_exit(self, config):  # noqa: ANN001, ANN201
-        result = super().sectional_exit(config)
-        return "quit" if result == "exit" else result
-
-    @staticmethod
-    def _instantiate_rules() -> HConfigDriverRules:
-        rules = HConfigDriverHPComware5._instantiate_rules()
-        return rules.model_copy(update={
-            "per_line_sub": rules.per_line_sub + [
-                PerLineSubRule(search=r"^\s*#.*", replace=""),
-                PerLineSubRule(search=r"^return$", replace=""),
-            ],
-            "idempotent_commands": rules.idempotent_commands + _vendor_idempotent() + _idem(
-                ("interface ", "bfd min-transmit-interval "),
-                ("interface ", "bfd min-receive-interval "),
-                ("interface ", "bfd detect-multiplier "),
-            ),
-            "ordering": rules.ordering + _vendor_ordering(),
-            "sectional_exiting": rules.sectional_exiting + [
-                SectionalExitingRule(match_rules=_rule("bgp ", "address-family "),
-                                     exit_text="quit"),
-            ],
-            "indentation": 1,
-        })
-
-
-def _vendor_idempotent() -> list[IdempotentCommandsRule]:
-    return _idem(
-        ("sysname ",),
-        ("interface ", "description "),
-        ("interface ", "ip address "),
-        ("interface ", "ospf cost "),
-        ("interface ", "ospfv3 cost "),
-        ("interface ", "ospf network-type "),
-        ("interface ", "ospfv3 network-type "),
-        ("interface ", "ospf bfd min"),
-        ("interface ", "ospfv3 bfd min"),
-        ("interface ", "ospf enable "),
-        ("interface ", "ospf 1 area "),
-        ("interface ", "ospfv3 1 area "),
-        ("ospfv3 ", "router-id "),
-        ("bgp ", "router-id "),
-        ("snmp-agent sys-info location ",),
-    )
-
-
-def _vendor_ordering() -> list[OrderingRule]:
-    return _order([
-        (("bfd",), -60),
-        (("ip vpn-instance ",), -55),
-        (("acl ",), -50),
-        (("ip ip-prefix ",), -45),
-        (("ip ipv6-prefix ",), -45),
-        (("ip prefix-list ",), -45),
-        (("ipv6 prefix-list ",), -45),
-        (("route-policy ",), -40),
-        (("ospf ",), -30),
-        (("ospfv3 ",), -30),
-        (("bgp ",), 50),
-    ])
-
-
-DRIVERS: dict[str, Callable[[], HConfigDriverBase]] = {
-    "frr": FrrDriver,
-    "cisco_ios": HConfigDriverCiscoIOS,
-    "huawei_vrp": VrpDriver,
-    "h3c_comware": ComwareDriver,
-}
+# -- hier_config drivers and normalisers (per platform, in govops.network.platforms) ----------
 
 
 @cache
 def driver_for(platform: str) -> HConfigDriverBase:
     """The hier_config driver govops uses for `platform` (one instance per process)."""
-    platform_spec(platform)
-    return DRIVERS[platform]()
+    return platform_spec(platform).hier_driver()
 
 
 # -- normalisation -------------------------------------------------------------------------
 
-#: Lines never compared: secrets are set by the push from the environment/vault, not rendered.
-_SECRET = re.compile(
-    r"^\s*(local-user \S+ password\b|password\b|enable (secret|password)\b|username \S+ "
-    r"(password|secret)\b|snmp-agent community\b|snmp-agent usm-user\b|super password\b"
-    r"|snmp-server community\b)"
-)
-_IPV6_TOKEN = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(/\d{1,3})?"
-                         r"(?![\w:.])")
-
-
-def _canon_ipv6(line: str) -> str:
-    def fix(match: re.Match[str]) -> str:
-        try:
-            addr = ipaddress.IPv6Address(match.group(1))
-        except ValueError:
-            return match.group(0)
-        return f"{addr.compressed}{match.group(2) or ''}"
-
-    return _IPV6_TOKEN.sub(fix, line) if ":" in line else line
-
-
-# FRR ---------------------------------------------------------------------------------------
-
-_FRR_NOISE = re.compile(
-    r"^(Building configuration\.\.\.|Current configuration:?|frr version .*|end|"
-    r"exit|exit-address-family|exit-vrf|exit-vni|!.*)$"
-)
-#: BFD profile / peer values FRR does not print because they are its defaults.
-_FRR_BFD_DEFAULTS = {"detect-multiplier 3", "transmit-interval 300", "receive-interval 300",
-                     "echo-interval 50", "minimum-ttl 254"}
-#: Top-level sections in the order FRR 8.4's `show running-config` prints them.
-_FRR_ORDER: tuple[tuple[str, int], ...] = (
-    ("frr defaults", 0), ("hostname ", 1), ("domainname ", 1), ("log ", 2),
-    ("service ", 3), ("vrf ", 5), ("ip route ", 6), ("ipv6 route ", 7),
-    ("interface ", 10), ("router bgp ", 20), ("router ospf6", 31), ("router ospf", 30),
-    ("access-list ", 40), ("ipv6 access-list ", 41), ("ip prefix-list ", 42),
-    ("ipv6 prefix-list ", 43), ("bgp as-path ", 44), ("bgp community-list ", 45),
-    ("route-map ", 50), ("bfd", 60), ("line vty", 70),
-)
-
-
-def _natural(name: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
-
-
-def _frr_key(block: list[str], index: int) -> tuple:
-    head = block[0]
-    rank = 4  # unknown global lines sit with the other globals, after `service`
-    for prefix, r in _FRR_ORDER:
-        if head.startswith(prefix):
-            rank = r
-            break
-    if rank == 10:
-        return (rank, _natural(head.split(None, 1)[1]), index)
-    if rank in (42, 43):  # prefix-list NAME seq N ...
-        parts = head.split()
-        seq = int(parts[4]) if len(parts) > 4 and parts[3] == "seq" and parts[4].isdigit() else 0
-        return (rank, parts[2], seq, index)
-    if rank == 50:  # route-map NAME permit|deny SEQ
-        parts = head.split()
-        seq = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
-        return (rank, parts[1], seq, index)
-    return (rank, index)
-
-
-def _blocks(lines: list[str]) -> list[list[str]]:
-    blocks: list[list[str]] = []
-    for line in lines:
-        if line[:1] == " " and blocks:
-            blocks[-1].append(line)
-        else:
-            blocks.append([line])
-    return blocks
-
-
-def normalise_frr(text: str) -> str:
-    """FRR 8.4 config (rendered or as `show running-config` prints it) in canonical form."""
-    kept: list[str] = []
-    in_bfd = False
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped or _FRR_NOISE.match(stripped) or _SECRET.match(line):
-            continue
-        if line[:1] != " ":
-            in_bfd = stripped == "bfd"
-        elif in_bfd and stripped in _FRR_BFD_DEFAULTS:
-            continue
-        kept.append(line)
-    blocks = _blocks(kept)
-    ordered = sorted(enumerate(blocks), key=lambda ib: _frr_key(ib[1], ib[0]))
-    return "\n".join(line for _, block in ordered for line in block) + "\n"
-
-
 # VRP / Comware --------------------------------------------------------------------------
-
-#: Sections and lines VRP prints on every box that govops does not manage.
-_VRP_UNMANAGED = (
-    re.compile(r"^(drop illegal-mac alarm|set cpu-usage threshold .*|undo telnet server enable"
-               r"|undo telnet ipv6 server enable|diffserv domain default|"
-               r"clock timezone .*|undo http server enable|undo http secure-server enable|"
-               r"http server enable|http secure-server enable|dot1x-template \d+|"
-               r"undo ntp-service enable|authentication-profile name default_authen_profile)$"),
-)
-_VRP_UNMANAGED_SECTIONS = re.compile(
-    r"^(interface NULL0|user-interface (con|maint-interface) .*|dot1x-template \d+|"
-    r"authentication-profile name .*|free-rule-template name .*|portal-access-profile .*|"
-    r"mac-access-profile name .*|dhcp-access-profile .*|ssl policy .*|pki realm default|"
-    r"pki entity .*|ip vpn-instance __LOCAL_OAM_VPN__|license|wlan)$"
-)
-#: Lines VRP prints inside `aaa` whatever one configures.
-_VRP_AAA_DEFAULTS = re.compile(
-    r"^ (authentication-scheme default|authorization-scheme default|accounting-scheme default"
-    r"|domain default|domain default_admin|authentication-scheme radius|"
-    r"local-aaa-user password policy administrator)$"
-)
-_COMWARE_UNMANAGED = re.compile(
-    r"^(version .*|irf mac-address persistent .*|irf auto-update enable|"
-    r"undo irf link-delay|irf member \d+ priority \d+|lldp global enable|"
-    r"system-working-mode .*|xbar .*|password-recovery enable|"
-    r"undo copyright-info enable|clock timezone .*|"
-    r"ip unreachables enable|ip ttl-expires enable|"
-    r"domain default enable system|domain system|role name level-\d+|"
-    r"user-group system|line class (aux|vty|console)|line aux \d+|line con \d+|"
-    r"vlan 1|interface NULL0|interface Vlan-interface1|"
-    r"ssh server ipv6 enable|undo telnet server enable|undo ip http enable|"
-    r"undo ip https enable)$"
-)
-
-
-def _vendor_lines(text: str, unmanaged: Callable[[str], bool],
-                  inner_default: Callable[[str, str], bool]) -> list[str]:
-    """Common VRP/Comware clean-up: separators, banners, indented globals, IPv6 case."""
-    out: list[str] = []
-    dedent = 0          # indentation of the global command block we are in (0: none)
-    after_hash = True   # the previous non-blank line was a column-0 '#'
-    section = ""        # the current top-level line
-    skipping = False    # inside an unmanaged section
-    for raw in fold(text.replace("\r\n", "\n").replace("\t", " ")).splitlines():
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped in ("return",) or stripped.startswith(("!Software Version",
-                                                           "!Last configuration",
-                                                           "!Time of last",
-                                                           "!Config")):
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        if stripped.startswith("#"):
-            if indent == 0:
-                after_hash, dedent = True, 0
-            continue
-        if after_hash and indent > 0:
-            dedent = indent   # ` sysname X` right after `#`: a global command
-        after_hash = False
-        if dedent and indent >= dedent:
-            indent -= dedent
-            line = " " * indent + stripped
-        elif dedent and indent < dedent:
-            dedent = 0
-        if indent == 0:
-            section = stripped
-            skipping = unmanaged(stripped)
-            if skipping:
-                continue
-        elif skipping or inner_default(section, line):
-            continue
-        if _SECRET.match(line):
-            continue
-        out.append(_canon_ipv6(line))
-    return out
-
-
-def normalise_vrp(text: str) -> str:
-    """Huawei VRP config (rendered, or `display current-configuration`) in canonical form."""
-    def unmanaged(head: str) -> bool:
-        return bool(_VRP_UNMANAGED[0].match(head) or _VRP_UNMANAGED_SECTIONS.match(head))
-
-    def inner(section: str, line: str) -> bool:
-        return section == "aaa" and bool(_VRP_AAA_DEFAULTS.match(line))
-
-    return "\n".join(_vendor_lines(text, unmanaged, inner)) + "\n"
-
-
-def normalise_comware(text: str) -> str:
-    """H3C Comware 7 config (rendered, or `display current-configuration`), canonical."""
-    def unmanaged(head: str) -> bool:
-        return bool(_COMWARE_UNMANAGED.match(head))
-
-    def inner(section: str, line: str) -> bool:
-        return False
-
-    return "\n".join(_vendor_lines(text, unmanaged, inner)) + "\n"
-
-
-def normalise_ios(text: str) -> str:
-    """Cisco IOS: drop banners, `!`, `end`, secrets."""
-    skip = re.compile(r"^(Building configuration.*|Current configuration.*|!.*|end|version .*)$")
-    lines = [ln.rstrip() for ln in fold(text.replace("\r\n", "\n")).splitlines()
-             if ln.strip() and not skip.match(ln.strip()) and not _SECRET.match(ln)]
-    return "\n".join(lines) + "\n"
-
-
-NORMALISERS: dict[str, Callable[[str], str]] = {
-    "frr": normalise_frr,
-    "cisco_ios": normalise_ios,
-    "huawei_vrp": normalise_vrp,
-    "h3c_comware": normalise_comware,
-}
-
 
 def normalise(platform: str, text: str) -> str:
     """`text` in the canonical form both sides of a diff are compared in."""
-    platform_spec(platform)
-    return NORMALISERS[platform](text)
+    return platform_spec(platform).normalise(text)
 
 
 # -- diff -------------------------------------------------------------------------------------
@@ -522,28 +150,7 @@ def hconfig(platform: str, text: str) -> HConfig:
     return get_hconfig(driver_for(platform), normalise(platform, text))
 
 
-@dataclass(frozen=True)
-class _BgpSyntax:
-    section: str            # "router bgp " / "bgp "
-    negation: str           # "no " / "undo "
-    peer: str               # "neighbor" / "peer"
-    defining: tuple[str, ...]  # attributes whose negation deletes the whole peer
-    families: tuple[str, ...]  # address-family sub-sections
-
-
-_BGP_SYNTAX = {
-    "frr": _BgpSyntax("router bgp ", "no ", "neighbor", ("remote-as", "peer-group"),
-                      ("address-family ",)),
-    "cisco_ios": _BgpSyntax("router bgp ", "no ", "neighbor", ("remote-as", "peer-group"),
-                            ("address-family ",)),
-    "huawei_vrp": _BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"),
-                             ("ipv4-family ", "ipv6-family ")),
-    "h3c_comware": _BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"),
-                              ("address-family ",)),
-}
-
-
-def _collapse_removed_peers(syntax: _BgpSyntax, remediation: HConfig,
+def _collapse_removed_peers(syntax: BgpSyntax, remediation: HConfig,
                             intended: HConfig) -> None:
     """A peer gone from the intended config is removed with one `no neighbor X` /
     `undo peer X`. Negating its defining attribute (`remote-as`, `as-number`, its group)
@@ -577,20 +184,6 @@ def _collapse_removed_peers(syntax: _BgpSyntax, remediation: HConfig,
                 af.delete()
         for name in dict.fromkeys(gone):
             bgp.add_child(f"{syntax.negation}{syntax.peer} {name}").order_weight = -10
-
-
-#: Commands that enter a configuration view/node, by depth (1: root).
-_VIEW_COMMANDS: dict[str, dict[int, re.Pattern[str]]] = {
-    "frr": {1: re.compile(r"^(interface |router |route-map |bfd$|line vty$|vrf )"),
-            2: re.compile(r"^(profile |address-family )")},
-    "cisco_ios": {1: re.compile(r"^(interface |router |route-map |line |ip access-list )")},
-    "huawei_vrp": {1: re.compile(r"^(interface |bfd$|route-policy |aaa$|ospf |ospfv3 |bgp |"
-                                 r"acl |ip vpn-instance |user-interface )"),
-                   2: re.compile(r"^(area |ipv4-family|ipv6-family)")},
-    "h3c_comware": {1: re.compile(r"^(interface |route-policy |ospf |ospfv3 |bgp |acl |"
-                                  r"ip vpn-instance |line |local-user |vlan \d+$)"),
-                    2: re.compile(r"^(area |address-family )")},
-}
 
 
 def _keep_management(platform: str, remediation: HConfig) -> None:
@@ -637,15 +230,21 @@ def remediation_lines(platform: str, running: HConfig, intended: HConfig) -> lis
     elif not spec.scope.owns_all:
         keep_physical_ports(remediation, running, spec.scope, spec.negation)
     _keep_management(platform, remediation)
-    if platform in _BGP_SYNTAX:
-        _collapse_removed_peers(_BGP_SYNTAX[platform], remediation, intended)
+    if spec.bgp is not None:
+        _collapse_removed_peers(spec.bgp, remediation, intended)
     remediation.set_order_weight()
     exit_text = spec.section_exit
-    views = _VIEW_COMMANDS.get(platform, {})
+    views = _views(platform)
     lines: list[str] = []
     for child in sorted(remediation.children):
         _emit(child, views, exit_text, lines)
     return lines
+
+
+@cache
+def _views(platform: str) -> dict[int, re.Pattern[str]]:
+    """Commands that enter a configuration view/node, by depth (1: root)."""
+    return {depth: re.compile(p) for depth, p in platform_spec(platform).views.items()}
 
 
 def _emit(child: HConfigChild, views: dict[int, re.Pattern[str]], exit_text: str,

@@ -441,3 +441,24 @@ def remediation(platform: str, running: str, intended: str, *, full: bool = Fals
     the rollout engine calls (backup ↔ intended, both ways). `full`: compare everything, not
     only managed scope (restoring a backup on a vendor platform)."""
     return diff_device(platform, running, intended, full=full).changes
+
+
+def applied(platform: str, running: str, changes: list[str]) -> str:
+    """`running` (normalised) after `changes` are typed into it, as hier_config predicts it
+    (its `future`), plus the one rule it does not know: `undo peer X` / `no neighbor X`
+    deletes every line of that peer. What a device would hold, for tests and simulators."""
+    spec = platform_spec(platform)
+    exits = {spec.section_exit, "quit", "exit"}
+    commands = "\n".join(line for line in changes if line.strip() not in exits)
+    driver = driver_for(platform)
+    current = get_hconfig(driver, normalise(platform, running))
+    future = current.future(get_hconfig(driver, commands))
+    if spec.bgp is not None:
+        gone = {line.strip().split()[-1] for line in changes
+                if re.match(rf"^ {spec.bgp.negation}{spec.bgp.peer} \S+$", line)}
+        for bgp in future.get_children(startswith=spec.bgp.section):
+            for line in list(bgp.all_children()):
+                words = line.text.split()
+                if len(words) > 1 and words[0] == spec.bgp.peer and words[1] in gone:
+                    line.delete()
+    return _text(future)

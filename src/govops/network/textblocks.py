@@ -19,8 +19,9 @@ import re
 
 from govops.network.unreadable import UnreadableConfig
 
-#: What stands for a line break inside a folded block (never in a real config).
-SEP = "\x1f"
+#: What stands for a line break inside a folded block: ␤ (not whitespace, which hier_config
+#: would squeeze; never in a real config).
+SEP = "\u2424"
 
 _START = re.compile(
     r"^(?P<head>\s*(?:header\s+(?:login|shell|motd|legal|incoming|exec)(?:\s+information)?"

@@ -56,6 +56,7 @@ def vendor_lines(text: str, unmanaged: Callable[[str], bool],
     after_hash = True   # the previous non-blank line was a column-0 '#'
     section = ""        # the current top-level line
     skipping = False    # inside an unmanaged section
+    dropped = 0         # indentation of a default sub-section being dropped (0: none)
     for raw in fold(text.replace("\r\n", "\n").replace("\t", " ")).splitlines():
         line = raw.rstrip()
         stripped = line.strip()
@@ -82,10 +83,16 @@ def vendor_lines(text: str, unmanaged: Callable[[str], bool],
         if indent == 0:
             section = stripped
             skipping = unmanaged(stripped)
+            dropped = 0
             if skipping:
                 continue
-        elif skipping or inner_default(section, line):
+        elif skipping or (dropped and indent > dropped):
             continue
+        elif inner_default(section, line):
+            dropped = indent  # a default sub-section: its own lines go with it
+            continue
+        else:
+            dropped = 0
         if SECRET.match(line):
             continue
         out.append(canon_ipv6(line))

@@ -54,7 +54,8 @@ OTHER_PROCESS = re.compile(r"^undo (ospf|ospfv3) (?!1( |$))\d")
 
 #: Site lines (management, AAA, banners) that must survive a remediation untouched.
 SITE_LINES = re.compile(r"^\s*(info-center loghost|ntp-service unicast-server|"
-                        r"snmp-agent (?!sys-info location)|local-user|hwtacacs|radius|header|user-interface|line vty|stp )")
+                        r"snmp-agent (?!sys-info location)|local-user|hwtacacs|radius|header|"
+                        r"user-interface|line vty|stp )")
 
 
 def fixture_id(path: Path) -> str:

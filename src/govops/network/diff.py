@@ -227,7 +227,7 @@ def remediation_lines(platform: str, running: HConfig, intended: HConfig) -> lis
     spec = platform_spec(platform)
     if platform == "frr":
         _fix_frr_interfaces(remediation, running)
-    elif not spec.scope.owns_all:
+    else:
         keep_physical_ports(remediation, running, spec.scope, spec.negation)
     _keep_management(platform, remediation)
     if spec.bgp is not None:

@@ -7,6 +7,7 @@ from hier_config.platforms.cisco_ios.driver import HConfigDriverCiscoIOS
 from govops.network.platforms import BgpSyntax, PlatformSpec
 from govops.network.platforms.cisco_ios.hier import normalise_ios
 from govops.network.platforms.frr.lint import LINT_REFS
+from govops.network.scope import ManagedScope
 
 SPEC = PlatformSpec(
     name="cisco_ios", templates="cisco_ios", hier_driver=HConfigDriverCiscoIOS,
@@ -17,4 +18,6 @@ SPEC = PlatformSpec(
                   ("address-family ",)),
     ports=("TenGigabitEthernet0/{n}", "GigabitEthernet0/{n}", "GigabitEthernet0/0"),
     lint_refs=LINT_REFS[:3],
+    # the simulated carriers are govops' whole; their physical ports are still never removed
+    scope=ManagedScope(owns_all=True, logical=r"^(Loopback|Tunnel|Vlan|Port-channel|BDI)|\."),
 )

@@ -38,6 +38,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -52,7 +53,7 @@ from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.views import mgmt_port
 from govops.network.platforms import BgpSyntax, platform_spec
-from govops.network.scope import check_prune, keep_physical_ports, restrict
+from govops.network.scope import check_prune, intended_names, keep_physical_ports, restrict
 from govops.network.unreadable import UnreadableConfig, check_text, explain
 
 # -- results -----------------------------------------------------------------------------------
@@ -315,17 +316,54 @@ def diff_device(platform: str, running: str, intended: str, *, device: str = "",
     if run_text == want_text:
         return DeviceDiff(device, "", [], platform)
     driver = driver_for(platform)
-    run_tree = _tree(driver, run_text, running)
-    want_tree = _tree(driver, want_text, intended)
-    unmanaged = 0
-    if not full and not spec.scope.owns_all:
-        unmanaged = restrict(run_tree, want_tree, spec.scope, prune, peer_networks)
-        run_text = _text(run_tree)
-    unified = _unified(run_text, want_text, device or "device")
+    if full or spec.scope.owns_all:
+        run_tree = _tree(driver, run_text, running)
+        want_tree = _tree(driver, want_text, intended)
+        unified = _unified(run_text, want_text, device or "device")
+        changes = remediation_lines(platform, run_tree, want_tree)
+        return DeviceDiff(device, unified, changes, platform)
+    # Sections both sides print alike need no remediation and are govops' or harmless: only
+    # the others are parsed (a province core's 16,000-line BGP section, in sync, is skipped).
+    run_blocks, want_blocks = _blocks(run_text), _blocks(want_text)
+    same = set(want_blocks) & set(run_blocks)
+    heads = Counter(block.split("\n", 1)[0] for block in run_blocks)
+    same = {b for b in same if heads[b.split("\n", 1)[0]] == 1}  # a repeat is an error
+    run_tree = _tree(driver, "".join(b for b in run_blocks if b not in same), running)
+    want_tree = _tree(driver, "".join(b for b in want_blocks if b not in same), intended)
+    names = intended_names(spec.scope, (b.split("\n", 1)[0] for b in want_blocks))
+    unmanaged = restrict(run_tree, want_tree, spec.scope, prune, peer_networks, names)
+    run_text = _restricted_text(run_blocks, same, run_tree)
     if run_text == want_text:
         return DeviceDiff(device, "", [], platform, unmanaged)
+    unified = _unified(run_text, want_text, device or "device")
     changes = remediation_lines(platform, run_tree, want_tree)
     return DeviceDiff(device, unified, changes, platform, unmanaged)
+
+
+def _blocks(text: str) -> list[str]:
+    """Normalised text as its top-level sections, each with its lines and final newline."""
+    blocks: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if line[:1] == " " and blocks:
+            blocks[-1] += line
+        else:
+            blocks.append(line)
+    return blocks
+
+
+def _restricted_text(blocks: list[str], same: set[str], tree: HConfig) -> str:
+    """The running text after `restrict`: unchanged sections as they were, the others as the
+    restricted tree holds them (gone when nothing of them was govops')."""
+    out = []
+    for block in blocks:
+        if block in same:
+            out.append(block)
+            continue
+        child = tree.get_child(equals=" ".join(block.split("\n", 1)[0].split()))
+        if child is not None:
+            out.append(f"{child.text}\n" + "".join(
+                f"{' ' * (c.depth() - 1)}{c.text}\n" for c in child.all_children()))
+    return "".join(out)
 
 
 def _read(platform: str, text: str) -> str:

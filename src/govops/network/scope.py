@@ -111,13 +111,18 @@ def physical(scope: ManagedScope, name: str) -> bool:
 
 
 def restrict(running: HConfig, intended: HConfig, scope: ManagedScope,
-             prune: Iterable[str] = (), peer_networks: Iterable[str] = ()) -> int:
-    """Delete from `running` what govops does not own; return how many device lines that was."""
+             prune: Iterable[str] = (), peer_networks: Iterable[str] = (),
+             names: set[str] | None = None) -> int:
+    """Delete from `running` what govops does not own; return how many device lines that was.
+
+    `names`: the object names the whole intent uses (`intended_names`), when `intended` is
+    only the part of the intent that differs from the running config."""
     if scope.owns_all:
         return 0
     c = scope.compiled
     pruned = [path for name in prune for path in c.prunable.get(name, ())]
-    names = _intended_names(intended, c)
+    if names is None:
+        names = intended_names(scope, (child.text for child in intended.children))
     networks = [ipaddress.ip_network(n, strict=False) for n in peer_networks]
     count = 0
     for child in list(running.children):
@@ -155,11 +160,12 @@ def _pruned(child: HConfigChild, paths: list[tuple[re.Pattern[str], ...]]) -> bo
                for path in paths)
 
 
-def _intended_names(intended: HConfig, c: _Compiled) -> set[str]:
+def intended_names(scope: ManagedScope, heads: Iterable[str]) -> set[str]:
+    """The names of the objects (policies, prefix lists, ACLs, VPNs) among top-level lines."""
     names = set()
-    for child in intended.children:
-        for pattern in c.named:
-            if m := pattern.match(child.text):
+    for text in heads:
+        for pattern in scope.compiled.named:
+            if m := pattern.match(text):
                 names.add(m.group("name"))
     return names
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from hier_config.models import IdempotentCommandsRule, MatchRule, OrderingRule
 
@@ -36,11 +37,16 @@ _IPV6_TOKEN = re.compile(r"(?<![\w:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7
 
 def canon_ipv6(line: str) -> str:
     """`line` with every IPv6 address written the RFC 5952 way (VRP prints upper case)."""
-    def fix(match: re.Match[str]) -> str:
-        try:
-            addr = ipaddress.IPv6Address(match.group(1))
-        except ValueError:
-            return match.group(0)
-        return f"{addr.compressed}{match.group(2) or ''}"
+    return _IPV6_TOKEN.sub(_fix_token, line) if ":" in line else line
 
-    return _IPV6_TOKEN.sub(fix, line) if ":" in line else line
+
+def _fix_token(match: re.Match[str]) -> str:
+    return _canon_token(match.group(1)) + (match.group(2) or "")
+
+
+@lru_cache(maxsize=65536)
+def _canon_token(token: str) -> str:
+    try:
+        return ipaddress.IPv6Address(token).compressed
+    except ValueError:
+        return token

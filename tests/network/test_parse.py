@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from govops.errors import BadInput
-from govops.network.parse import UnreadableOutput, parse_output, read_state
+from govops.network.parse import UnreadableOutput, parse_output, read_device_state, read_state
 from govops.network.platforms import platform_spec
 from tests.conftest import ROOT
 
@@ -60,6 +60,26 @@ def test_every_display_has_a_recorded_output_and_sources() -> None:
             folder = display.command.replace(" ", "_")
             assert list((HERE / platform / "displays" / folder).glob("*.txt")), display.command
             assert f"`{display.command}`" in sources, display.command
+
+
+def test_device_state_from_every_display() -> None:
+    """What the verifier reads from a VRP device: each display asked once, parsed."""
+    recorded = {}
+    for path in CASES:
+        platform, display = _display(path)
+        if platform == "huawei_vrp" and "no_" not in path.stem:
+            recorded[display.command] = path.read_text()
+    asked = []
+
+    def run(command: str) -> str:
+        asked.append(command)
+        return recorded[command]
+
+    state = read_device_state("huawei_vrp", run, source="egress-1")
+    assert len(asked) == len(platform_spec("huawei_vrp").displays)
+    assert {n.peer for n in state.ospf if n.up} == {"198.18.0.1", "198.18.0.2"}
+    assert {n.peer for n in state.bgp if n.up} >= {"198.18.0.1", "2001:db8::1"}
+    assert "198.18.0.5/32" in state.routes4 and "2001:db8::5/128" in state.routes6
 
 
 def test_up_means_full_established_up() -> None:

@@ -190,3 +190,15 @@ def test_prune_unmanaged_widens_scope_on_request(vendor_estate, vendor_intended)
     assert "undo ntp-service unicast-server 10.250.1.20" in pruned.changes
     assert not any(c.startswith("undo ntp-service") for c in plain.changes)
     assert pruned.unmanaged < plain.unmanaged
+
+
+def test_comware_port_link_mode_route_comes_before_layer3_lines(vendor_intended) -> None:
+    """A bridged port turned into an uplink: `port link-mode route` first, or the device
+    refuses the address."""
+    text = (HERE / "h3c_comware" / "real" / "s5130_ei_access.cfg").read_text()
+    changes = diff_device("h3c_comware", text, vendor_intended["h3c_comware"]).changes
+    start = changes.index("interface GigabitEthernet1/0/1")
+    section = changes[start:changes.index("quit", start)]
+    assert section[1] == " port link-mode route"
+    assert all(section.index(" port link-mode route") < i for i, line in enumerate(section)
+               if line.startswith(" ip"))

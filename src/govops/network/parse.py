@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -120,6 +121,15 @@ def read_state(platform: str, outputs: dict[str, str], *, source: str = "the dev
         rows = parse_output(platform, display.command, text, source=source)
         _feed(state, display, rows)
     return state
+
+
+def read_device_state(platform: str, run: Callable[[str], str], *, source: str) -> DeviceState:
+    """DeviceState of a live device: `run(command)` returns a command's output (the live
+    driver's session); every Display of the platform is asked once."""
+    from govops.network.platforms import platform_spec
+
+    outputs = {d.command: run(d.command) for d in platform_spec(platform).displays}
+    return read_state(platform, outputs, source=source)
 
 
 def _feed(state: DeviceState, display: Display, rows: list[dict[str, str]]) -> None:

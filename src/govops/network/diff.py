@@ -342,13 +342,13 @@ def diff_device(platform: str, running: str, intended: str, *, device: str = "",
 
 def _blocks(text: str) -> list[str]:
     """Normalised text as its top-level sections, each with its lines and final newline."""
-    blocks: list[str] = []
+    blocks: list[list[str]] = []
     for line in text.splitlines(keepends=True):
         if line[:1] == " " and blocks:
-            blocks[-1] += line
+            blocks[-1].append(line)
         else:
-            blocks.append(line)
-    return blocks
+            blocks.append([line])
+    return ["".join(block) for block in blocks]
 
 
 def _restricted_text(blocks: list[str], same: set[str], tree: HConfig) -> str:

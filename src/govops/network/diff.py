@@ -6,8 +6,9 @@
     d.changes        # ['interface eth1', ' ip ospf cost 100', 'exit']  ([] when in sync)
     d.unified_diff   # '--- town-tianhe-a (running)\\n+++ town-tianhe-a (intended)\\n@@ ...'
 
-Both sides are first *normalised* per platform, so that what a device prints and what govops
-renders compare equal when they mean the same (see `normalise`):
+Both sides are first *normalised* per platform (each platform's `hier.py` in
+`govops.network.platforms`; multi-line banners folded into one line first), so that what a
+device prints and what govops renders compare equal when they mean the same (`normalise`):
 
 * FRR 8.4 (`show running-config`): drop the banner (`Building configuration...`, `Current
   configuration:`, `frr version`, `end`), `!` separators and `exit`/`exit-address-family`
@@ -23,10 +24,14 @@ renders compare equal when they mean the same (see `normalise`):
   Device-default sections govops does not manage (VRP's `aaa` default schemes, `interface
   NULL0`, `user-interface con 0`, …) are left alone instead of being undone.
 
-Remediation uses hier_config 3 with a driver per platform (`DRIVERS`): VRP and Comware leave
-sections with `quit` and negate with `undo`; FRR uses an IOS-like driver in which `ip
-address` is NOT idempotent (FRR keeps several addresses on an interface, so a changed address
-needs `no ip address OLD`), and policy/BFD/OSPF processes are ordered before the interfaces
+Only what govops manages is compared on VRP and Comware (`govops.network.scope`, ADR 0011):
+the site's lines are counted in `unmanaged` and left alone, physical ports are never removed;
+a running config that cannot be read fails its device alone (`DeviceDiff.error`).
+
+Remediation uses hier_config 3 with a driver per platform (`PlatformSpec.hier_driver`): VRP
+and Comware leave sections with `quit` and negate with `undo`; FRR uses an IOS-like driver in
+which `ip address` is NOT idempotent (FRR keeps several addresses on an interface, so a
+changed address needs `no ip address OLD`), and policy/BFD/OSPF processes are ordered before the interfaces
 and BGP that refer to them. `changes` are the commands to type, with section exits.
 
 Where running configs come from is a `RunningSource` (`get(name) -> str`): `DirectorySource`

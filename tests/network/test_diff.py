@@ -95,7 +95,9 @@ def test_frr_banner_and_separators_are_not_config() -> None:
 
 def test_device_diff_json_shape() -> None:
     d = DeviceDiff("r1", "", [], "frr")
-    assert d.to_dict() == {"device": "r1", "changes": []} and d.in_sync
+    assert d.to_dict() == {"device": "r1", "changes": [], "unmanaged": 0} and d.in_sync
+    failed = DeviceDiff("r1", "", [], "huawei_vrp", error="r1: r1.cfg:3: why")
+    assert failed.to_dict()["error"] == "r1: r1.cfg:3: why" and not failed.in_sync
 
 
 def test_select_limit_patterns(lab_estate) -> None:
@@ -143,7 +145,7 @@ def test_cli_diff_json_empty_when_equal_and_lists_changes(tmp_path: Path, lab_es
                   "--output", "json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data[0] == {"device": "town-tianhe-a", "changes": []}
+    assert data[0] == {"device": "town-tianhe-a", "changes": [], "unmanaged": 0}
     assert data[1]["device"] == "town-tianhe-b"
     assert data[1]["changes"] == ["interface eth1", " ip ospf cost 1000", "exit"]
     text = govops("net", "diff", "--limit", "town-tianhe-*", "--running", str(tmp_path))

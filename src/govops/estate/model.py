@@ -18,6 +18,9 @@ Level = Literal["province", "city", "county", "town", "dc", "egress", "carrier"]
 Platform = Literal["frr", "huawei_vrp", "h3c_comware", "cisco_ios"]
 Plane = Literal["extranet", "isolated"]
 LinkKind = Literal["uplink", "peer", "ebgp"]
+#: Management sections govops may own outright on VRP/Comware (default: additive, see
+#: `govops.network.scope`).
+OwnedSection = Literal["ntp", "syslog", "snmp", "users", "aaa", "vty", "static-routes"]
 
 #: Which level a node's uplinks must reach.
 UPSTREAM_LEVEL: dict[str, str] = {
@@ -200,6 +203,8 @@ class NetworkSettings(Strict):
     syslog_servers: list[IpAddress] = Field(default_factory=list)
     snmp_location: str = ""
     bfd: Bfd = Field(default_factory=Bfd)
+    #: Sections govops owns outright: other lines of that kind are removed from devices.
+    owns: list[OwnedSection] = Field(default_factory=list)
 
 
 class Site(Named):

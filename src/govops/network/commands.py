@@ -71,19 +71,27 @@ def _print_diffs(diffs: list) -> None:
     from rich.markup import escape
 
     changed = [d for d in diffs if d.changes]
-    for d in changed:
-        out.rule(f"[bold]{d.device}[/] ({d.platform})")
-        for line in d.unified_diff.splitlines():
-            style = ("green" if line.startswith("+") and not line.startswith("+++") else
-                     "red" if line.startswith("-") and not line.startswith("---") else
-                     "cyan" if line.startswith("@@") else "")
-            out.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
-        out.print("[bold]remediation:[/]")
-        for line in d.changes:
-            out.print(f"  {escape(line)}")
-    in_sync = len(diffs) - len(changed)
+    for d in diffs:
+        if d.error:
+            out.print(f"[red]could not read {escape(d.error)}[/]")
+            continue
+        if d.changes:
+            out.rule(f"[bold]{d.device}[/] ({d.platform})")
+            for line in d.unified_diff.splitlines():
+                style = ("green" if line.startswith("+") and not line.startswith("+++") else
+                         "red" if line.startswith("-") and not line.startswith("---") else
+                         "cyan" if line.startswith("@@") else "")
+                out.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
+            out.print("[bold]remediation:[/]")
+            for line in d.changes:
+                out.print(f"  {escape(line)}")
+        if d.unmanaged:
+            out.print(f"{d.device}: {d.unmanaged} unmanaged lines left alone")
+    failed = sum(1 for d in diffs if d.error)
+    in_sync = len(diffs) - len(changed) - failed
+    tail = f", [red]{failed} unreadable[/]" if failed else ""
     out.print(f"{len(diffs)} devices: [yellow]{len(changed)} differ[/], "
-              f"[green]{in_sync} in sync[/]")
+              f"[green]{in_sync} in sync[/]{tail}")
 
 
 @app.command()
@@ -93,12 +101,20 @@ def diff(
                               help="Devices: names or fnmatch patterns, comma-separated."),
     running: Path = typer.Option(None, "--running", "-r",
                                  help="Folder of saved running configs; default: fetch live."),
+    prune: list[str] = typer.Option(
+        None, "--prune-unmanaged",
+        help="Also own this section (ntp, syslog, snmp, users, aaa, vty, static-routes) on "
+             "VRP/Comware: its lines the intent lacks are removed. Repeat for more."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="Exit 1 when any device differs (like git diff)."),
 ) -> None:
-    """Per device: unified diff of running vs intended, and the remediation commands."""
-    from govops.errors import CheckFailed
+    """Per device: unified diff of running vs intended, and the remediation commands.
+
+    Only what govops manages is compared; the rest of each device's config is left alone
+    and counted. A device whose running config cannot be read fails alone (exit 2 after
+    every other device's result)."""
+    from govops.errors import BadInput, CheckFailed
     from govops.estate.loader import load_estate
     from govops.network.diff import diff_estate, select
 
@@ -109,14 +125,44 @@ def diff(
         from govops.network.live import LiveSource
 
         source = LiveSource(loaded, names)
-    diffs = diff_estate(loaded, source, names)
+    diffs = diff_estate(loaded, source, names, prune=prune or ())
     if output is Output.json:
         emit_json([d.to_dict() for d in diffs])
     else:
         _print_diffs(diffs)
+    if failed := [d.error for d in diffs if d.error]:
+        raise BadInput("\n".join(f"could not read {e}" for e in failed))
     if exit_code and any(d.changes for d in diffs):
         raise CheckFailed(f"{sum(1 for d in diffs if d.changes)} devices differ from the "
                           "intended config")
+
+
+@app.command()
+def parse(
+    file: Path = typer.Argument(..., help="A saved output of the command."),
+    platform: str = typer.Option(..., "--platform", "-p", help="huawei_vrp, h3c_comware, …"),
+    command: str = typer.Option(..., "--command", "-c",
+                                help="The command that printed FILE, e.g. 'display bgp ipv6 peer'."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """What the verifier reads from a saved `display` output: its rows (exit 2 when the output
+    cannot be read). Check a device's output with it before a rollout."""
+    from govops.errors import BadInput
+    from govops.network.parse import parse_output
+
+    try:
+        text = file.read_text(errors="replace")
+    except OSError as exc:
+        raise BadInput(f"{file}: cannot read it: {exc.strerror}") from None
+    rows = parse_output(platform, command, text, source=str(file))
+    if output is Output.json:
+        emit_json(rows)
+        return
+    from rich.markup import escape
+
+    for row in rows:
+        out.print("  ".join(f"{k}={escape(v)}" for k, v in row.items() if v))
+    out.print(f"{len(rows)} rows")
 
 
 def _register_rollouts() -> None:

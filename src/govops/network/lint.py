@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import socket
 from dataclasses import dataclass
+from functools import cache
 
 M = re.MULTILINE
 
@@ -36,56 +37,20 @@ def _r(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, M)
 
 
-_REFS: dict[str, tuple[_Refs, ...]] = {
-    "frr": (
-        _Refs("route-map", _r(r"^route-map (\S+) (?:permit|deny) \d+$"),
-              _r(r"^  neighbor \S+ route-map (\S+) (?:in|out)$")),
-        _Refs("ip prefix-list", _r(r"^ip prefix-list (\S+) "),
-              _r(r"^ match ip address prefix-list (\S+)$")),
-        _Refs("ipv6 prefix-list", _r(r"^ipv6 prefix-list (\S+) "),
-              _r(r"^ match ipv6 address prefix-list (\S+)$")),
-        _Refs("bfd profile", _r(r"^ profile (\S+)$"),
-              _r(r"^ (?:ip ospf|ipv6 ospf6|neighbor \S+) bfd profile (\S+)$")),
-        _Refs("peer-group", _r(r"^ neighbor (\S+) peer-group$"),
-              _r(r"^ neighbor \S+ peer-group (\S+)$")),
-    ),
-    "huawei_vrp": (
-        _Refs("route-policy", _r(r"^route-policy (\S+) (?:permit|deny) node \d+$"),
-              _r(r"^  peer \S+ route-policy (\S+) (?:import|export)$")),
-        _Refs("ip-prefix", _r(r"^ip ip-prefix (\S+) "), _r(r"^ if-match ip-prefix (\S+)$")),
-        _Refs("ipv6-prefix", _r(r"^ip ipv6-prefix (\S+) "),
-              _r(r"^ if-match ipv6 address prefix-list (\S+)$")),
-        _Refs("acl", _r(r"^acl number (\d+)$"),
-              _r(r"^ traffic-filter (?:inbound|outbound) acl (\d+)$")),
-        _Refs("acl ipv6", _r(r"^acl ipv6 number (\d+)$"),
-              _r(r"^ traffic-filter (?:inbound|outbound) ipv6 acl (\d+)$")),
-        _Refs("vpn-instance", _r(r"^ip vpn-instance (\S+)$"),
-              _r(r"^ ip binding vpn-instance (\S+)$")),
-        _Refs("peer group", _r(r"^ group (\S+) (?:internal|external)$"),
-              _r(r"^ peer \S+ group (\S+)$")),
-    ),
-    "h3c_comware": (
-        _Refs("route-policy", _r(r"^route-policy (\S+) (?:permit|deny) node \d+$"),
-              _r(r"^  peer \S+ route-policy (\S+) (?:import|export)$")),
-        _Refs("ip prefix-list", _r(r"^ip prefix-list (\S+) "),
-              _r(r"^ if-match ip address prefix-list (\S+)$")),
-        _Refs("ipv6 prefix-list", _r(r"^ipv6 prefix-list (\S+) "),
-              _r(r"^ if-match ipv6 address prefix-list (\S+)$")),
-        _Refs("acl", _r(r"^acl advanced (\d+)$"), _r(r"^ packet-filter (\d+) (?:in|out)bound$")),
-        _Refs("acl ipv6", _r(r"^acl ipv6 advanced (\d+)$"),
-              _r(r"^ packet-filter ipv6 (\d+) (?:in|out)bound$")),
-        _Refs("vpn-instance", _r(r"^ip vpn-instance (\S+)$"),
-              _r(r"^ ip binding vpn-instance (\S+)$")),
-        _Refs("peer group", _r(r"^ group (\S+) (?:internal|external)$"),
-              _r(r"^ peer \S+ group (\S+)$")),
-    ),
-}
-_REFS["cisco_ios"] = _REFS["frr"][:3]
+@cache
+def _refs(platform: str) -> tuple[_Refs, ...]:
+    """The platform's lint references (`PlatformSpec.lint_refs`), compiled once."""
+    from govops.network.platforms import platform_spec
+
+    return tuple(_Refs(kind, _r(d), _r(u)) for kind, d, u in platform_spec(platform).lint_refs)
+
 
 _LEFTOVER = re.compile(r"\{\{|\{%|\}\}|%\}|\bNone\b|\bUndefined\b")
 _ADDRESSES = _r(r"^ ip(?:v6)? address (?:(\d+\.\d+\.\d+\.\d+/\d+)|(\d+\.\d+\.\d+\.\d+) "
                 r"(\d+\.\d+\.\d+\.\d+)|([0-9A-Fa-f:]+/\d+))$")
 _FRR_SECTION = _r(r"^(?:interface|router|route-map|bfd|line|vrf)\b.*\n(?: .*\n)*+(?!exit\n)")
+#: The shape a rendered config must have, by `PlatformSpec.lint_shape`.
+SHAPES = ("frr", "vendor", "")
 
 
 def _combined(refs: tuple[_Refs, ...]) -> re.Pattern[str]:
@@ -99,7 +64,9 @@ def _combined(refs: tuple[_Refs, ...]) -> re.Pattern[str]:
     return re.compile("^(?:" + "|".join(parts) + ")", M)
 
 
-_COMBINED = {platform: _combined(refs) for platform, refs in _REFS.items()}
+@cache
+def _combined_for(platform: str) -> re.Pattern[str]:
+    return _combined(_refs(platform))
 
 
 def _check_address(cidr4: str, addr4: str, mask4: str, cidr6: str) -> str | None:
@@ -130,10 +97,10 @@ def lint_config(platform: str, text: str) -> list[str]:
             m := _LEFTOVER.search(text)):
         line = text.count("\n", 0, m.start()) + 1
         problems.append(f"line {line}: template leftover {m.group(0)!r}")
-    refs = _REFS.get(platform, ())
+    refs = _refs(platform)
     if refs:
         found: list[tuple[set[str], set[str]]] = [(set(), set()) for _ in refs]
-        for match in _COMBINED[platform].finditer(text):
+        for match in _combined_for(platform).finditer(text):
             k = match.lastindex or 0
             if k:
                 found[(k - 1) // 2][(k - 1) % 2].add(match.group(k))
@@ -150,13 +117,24 @@ def lint_config(platform: str, text: str) -> list[str]:
         (dupes if address in seen else seen).add(address)
     if dupes:
         problems.append(f"address configured twice: {', '.join(sorted(dupes))}")
-    if platform == "frr":
+    problems += shape_problems(platform, text)
+    return problems
+
+
+def shape_problems(platform: str, text: str) -> list[str]:
+    """The shape checks of the platform's `lint_shape`: FRR sections closed by `exit` and
+    the file ended by `end`; VRP/Comware opened by `#` + `sysname`, ended by `return`."""
+    from govops.network.platforms import platform_spec
+
+    shape = platform_spec(platform).lint_shape
+    problems = []
+    if shape == "frr":
         if not text.endswith("\nend\n"):
             problems.append("does not end with `end`")
         unclosed = [m.group(0).split("\n", 1)[0] for m in _FRR_SECTION.finditer(text)]
         if unclosed:
             problems.append(f"section not closed by exit: {unclosed[0]}")
-    elif platform in ("huawei_vrp", "h3c_comware"):
+    elif shape == "vendor":
         if not text.startswith("#\nsysname "):
             problems.append("does not start with `#` and `sysname`")
         if not text.endswith("\nreturn\n"):

@@ -1,0 +1,114 @@
+"""Platforms: everything govops knows about one network OS lives in one folder, found by name.
+
+    from govops.network.platforms import platform_spec, platforms
+
+    spec = platform_spec("huawei_vrp")
+    spec.normalise(text); spec.hier_driver(); spec.scope; spec.displays
+
+Each subpackage (`frr/`, `huawei_vrp/`, `h3c_comware/`, `cisco_ios/`) exports `SPEC`, a
+`PlatformSpec`: its template folder (under `network/templates/`), hier_config driver and
+normaliser (`hier.py`), managed scope (`scope.py`), the `display` commands its verifier reads
+with their TextFSM templates (`displays.py`, `textfsm/`), lint references, port naming and
+live driver. The registry finds the subpackages by listing this folder, and other packages'
+platforms through the `govops.platforms` entry-point group: adding a vendor (Ruijie, ZTE) is
+adding one folder and its tests, never an `if platform == …` elsewhere. See ADR 0011.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+from govops.errors import BadInput
+from govops.network.scope import ManagedScope
+
+if TYPE_CHECKING:
+    from hier_config.platforms.driver_base import HConfigDriverBase
+
+    from govops.network.parse import Display
+
+
+@dataclass(frozen=True)
+class BgpSyntax:
+    """How a platform spells BGP (for removing a whole peer with one command)."""
+
+    section: str               # "router bgp " / "bgp "
+    negation: str              # "no " / "undo "
+    peer: str                  # "neighbor" / "peer"
+    defining: tuple[str, ...]  # attributes whose negation deletes the whole peer
+    families: tuple[str, ...]  # address-family sub-sections
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """One platform: `name` as the estate spells it."""
+
+    name: str
+    #: Folder under network/templates/.
+    templates: str
+    #: The hier_config driver (a factory: one instance per process, see diff.driver_for).
+    hier_driver: Callable[[], HConfigDriverBase]
+    #: Running or rendered text → the canonical text both sides of a diff are compared in.
+    normalise: Callable[[str], str]
+    #: Netmiko device_type for the push (FRR's vtysh answers like IOS).
+    netmiko_device_type: str
+    #: How the device negates a command.
+    negation: str
+    #: How a section is left in the remediation commands.
+    section_exit: str
+    #: The command that prints the running config.
+    show_running: str
+    #: Commands that enter a configuration view, by depth (1: root), as regexes: a view
+    #: entered with nothing under it is left again in the remediation.
+    views: dict[int, str] = field(default_factory=dict)
+    #: BGP spelling, for collapsing a removed peer into one command (None: no BGP).
+    bgp: BgpSyntax | None = None
+    #: What govops owns on a device of this platform (default: everything).
+    scope: ManagedScope = ManagedScope(owns_all=True)
+    #: The line every saved running config ends with (None: not checked).
+    last_line: str | None = None
+    #: Port names: (≥10G, slower) patterns with `{n}`, and the management port.
+    ports: tuple[str, str, str] = ("eth{n}", "eth{n}", "mgmt0")
+    #: The `display`/`show` outputs the verifier reads, and their TextFSM templates.
+    displays: tuple[Display, ...] = ()
+    #: Lint: (kind, definition regex, reference regex) triples, see govops.network.lint.
+    lint_refs: tuple[tuple[str, str, str], ...] = ()
+    #: Shape checks of a rendered config (govops.network.lint.SHAPES): "frr", "vendor", "".
+    lint_shape: str = ""
+    #: The live driver class as "module:Class" (None: render and diff only, no push yet).
+    live_driver: str | None = None
+    #: A last reordering of the remediation commands (None: hier_config's order stands).
+    order_remediation: Callable[[list[str]], list[str]] | None = None
+
+
+#: Entry-point group through which other packages add platforms (each entry: a PlatformSpec).
+ENTRY_POINTS = "govops.platforms"
+
+
+@cache
+def platforms() -> dict[str, PlatformSpec]:
+    """Every platform, by name: this folder's subpackages, then the entry-point group."""
+    found: dict[str, PlatformSpec] = {}
+    for module in pkgutil.iter_modules(__path__):
+        if module.ispkg and not module.name.startswith("_"):
+            spec = importlib.import_module(f"{__name__}.{module.name}").SPEC
+            found[spec.name] = spec
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINTS):
+        spec = entry.load()
+        found.setdefault(spec.name, spec)
+    return found
+
+
+def platform_spec(name: str) -> PlatformSpec:
+    """The spec of platform `name`; BadInput naming the known ones otherwise."""
+    try:
+        return platforms()[name]
+    except KeyError:
+        known = ", ".join(sorted(platforms()))
+        raise BadInput(f'platform "{name}" is not supported: use one of {known}') from None

@@ -1,0 +1,22 @@
+"""H3C Comware 7 (and 5): like VRP on the wire (`undo`, `quit`, `#`), managed scope."""
+
+from __future__ import annotations
+
+from govops.network.platforms import BgpSyntax, PlatformSpec
+from govops.network.platforms.h3c_comware.displays import DISPLAYS
+from govops.network.platforms.h3c_comware.hier import ComwareDriver, normalise_comware
+from govops.network.platforms.h3c_comware.lint import LINT_REFS
+from govops.network.platforms.h3c_comware.scope import SCOPE
+
+SPEC = PlatformSpec(
+    name="h3c_comware", templates="h3c_comware", hier_driver=ComwareDriver,
+    normalise=normalise_comware, netmiko_device_type="hp_comware", negation="undo ",
+    section_exit="quit", show_running="display current-configuration",
+    views={1: r"^(interface |route-policy |ospf |ospfv3 |bgp |acl |"
+              r"ip vpn-instance |line |local-user |vlan \d+$)",
+           2: r"^(area |address-family )"},
+    bgp=BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"), ("address-family ",)),
+    scope=SCOPE, last_line="return",
+    ports=("Ten-GigabitEthernet1/0/{n}", "GigabitEthernet1/0/{n}", "M-GigabitEthernet0/0/0"),
+    displays=DISPLAYS, lint_refs=LINT_REFS, lint_shape="vendor",
+)

@@ -1,0 +1,32 @@
+"""H3C Comware managed scope: what govops owns on a Comware device (see `govops.network.scope`)."""
+
+from __future__ import annotations
+
+from govops.network.platforms._vendor_scope import (
+    GOVOPS_MARKS,
+    GOVOPS_NAMES,
+    GOVOPS_STATIC,
+    VENDOR_INTERFACE_LINES,
+)
+from govops.network.scope import ManagedScope
+
+SCOPE = ManagedScope(
+    owned=(r"ospf 1( |$)", r"ospfv3 1$", GOVOPS_STATIC),
+    named=(r"^route-policy (?P<name>\S+) ", r"^ip prefix-list (?P<name>\S+) ",
+           r"^ipv6 prefix-list (?P<name>\S+) ",
+           r"^acl (?:ipv6 )?(?:advanced|basic|number|name) (?P<name>\S+)",
+           r"^ip vpn-instance (?P<name>\S+)$", r"^vlan (?P<name>\d+)$"),
+    name_prefixes=GOVOPS_NAMES,
+    interface_lines=VENDOR_INTERFACE_LINES,
+    marks=GOVOPS_MARKS,
+    prunable={
+        "ntp": ((r"ntp-service (ipv6 )?unicast-(server|peer) ",),),
+        "syslog": ((r"info-center loghost (?!source )",),),
+        "snmp": ((r"snmp-agent (community|target-host|usm-user|group|mib-view|trap "
+                  r"target-host) ",),),
+        "users": ((r"local-user ",),),
+        "aaa": ((r"hwtacacs scheme ",), (r"radius scheme ",), (r"domain (?!default )",)),
+        "vty": ((r"line vty ",),),
+        "static-routes": ((r"ipv6? route-static ",),),
+    },
+)

@@ -167,7 +167,7 @@ def test_build_triangle(lab: LabSpec):
     print(f"build 3 routers: {state.seconds:.2f} s")
     assert [r.name for r in state.routers] == list(ROUTERS)
     assert all(r.healthy for r in state.routers)
-    assert len(state.started) == len(ROUTERS) * (len(frr.DAEMONS) + 1)
+    assert len(state.started) == len(ROUTERS) * (len(frr.DAEMONS) + 2)  # + sshd, watchfrr
     assert any("namespace created" in m for m in messages)
     layout = Layout(lab.state_dir)
     assert (layout.credentials.stat().st_mode & 0o777) == 0o600
@@ -211,14 +211,16 @@ def test_second_build_is_fast_and_restarts_dead_daemons(lab: LabSpec):
     print(f"idempotent rebuild: {again:.2f} s")
     assert state.started == ()
     assert again < 2.0
-    # a dead daemon and a dead sshd come back, in the router's existing mount namespace
+    # a dead daemon, sshd and watchfrr come back, in the router's existing mount namespace
+    # (watchfrr first: it would restart ospfd itself)
     rdir = Layout(lab.state_dir).router_dir("gvtest-b")
     zebra = procs.read_pid(frr.pidfile(rdir, "zebra"))
-    for path in (frr.pidfile(rdir, "ospfd"), sshd.pidfile(rdir)):
+    for path in (frr.pidfile(rdir, frr.SUPERVISOR), frr.pidfile(rdir, "ospfd"),
+                 sshd.pidfile(rdir)):
         procs.terminate([procs.read_pid(path)])
     assert not next(r for r in status(lab.state_dir) if r.name == "gvtest-b").healthy
     state = build(lab)
-    assert state.started == ("gvtest-b/ospfd", "gvtest-b/sshd")
+    assert state.started == ("gvtest-b/ospfd", "gvtest-b/sshd", "gvtest-b/watchfrr")
     for path in (frr.pidfile(rdir, "ospfd"), sshd.pidfile(rdir)):
         pid = procs.read_pid(path)
         assert os.stat(f"/proc/{pid}/ns/mnt").st_ino == os.stat(f"/proc/{zebra}/ns/mnt").st_ino
@@ -306,6 +308,34 @@ def test_ospf_and_bfd_converge(lab: LabSpec):
         for c in conns:
             c.disconnect()
     print(f"OSPFv2/OSPFv3 full and BFD up after {time.monotonic() - t0:.1f} s")
+
+
+def test_crashed_daemon_is_restarted_with_its_config_and_the_crash_is_told(lab: LabSpec):
+    """watchfrr restarts a daemon that dies of a signal; it gets its saved config back and its
+    adjacencies return; `status` records the crash with the signal FRR logged."""
+    rdir = Layout(lab.state_dir).router_dir("gvtest-a")
+    old = procs.read_pid(frr.pidfile(rdir, "ospf6d"))
+    t0 = time.time()
+    os.kill(old, signal.SIGSEGV)
+    deadline = time.monotonic() + 20
+    while True:
+        router = next(r for r in status(lab.state_dir) if r.name == "gvtest-a")
+        new = procs.read_pid(frr.pidfile(rdir, "ospf6d"))
+        if router.healthy and new not in (None, old) and router.restarts:
+            break
+        assert time.monotonic() < deadline, f"ospf6d not restarted: {router}"
+        time.sleep(0.2)
+    print(f"ospf6d restarted by watchfrr {time.time() - t0:.1f} s after SIGSEGV")
+    crash = router.restarts[-1]
+    assert crash.daemon == "ospf6d" and crash.reason == "signal 11" and crash.at >= t0 - 1
+    conn = connect(lab.state_dir, "gvtest-a")
+    try:
+        deadline = time.monotonic() + 40  # OSPFv3 adjacencies form again on the next hellos
+        while (counts := ospf_full(conn))[1] != 2:
+            assert time.monotonic() < deadline, f"OSPFv3 did not come back: {counts}"
+            time.sleep(0.5)
+    finally:
+        conn.disconnect()
 
 
 def ping(netns_name: str, target: str) -> subprocess.CompletedProcess[str]:

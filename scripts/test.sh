@@ -27,7 +27,20 @@ phase() {
 
 # As root (CI) everything the suite uses is installed by `make install`: a skip is a failure.
 [ "$(id -u)" = 0 ] && export GOVOPS_NO_SKIP=1
+IMAGE_PID=
+if [ "$(id -u)" = 0 ]; then
+  # the podman test bed's image (debootstrap: minutes on a fresh machine, cached afterwards)
+  # builds while the unit tests run; the Molecule scenarios then find it ready
+  ANSIBLE_HOME="$PWD/.state/ansible" ANSIBLE_NOCOLOR=1 .venv/bin/ansible-playbook -i localhost, \
+    molecule/shared/build-image.yml >"$RESULTS/testbed-image.log" 2>&1 &
+  IMAGE_PID=$!
+fi
 phase unit -m "not lab" "$@"
+if [ -n "$IMAGE_PID" ] && ! wait "$IMAGE_PID"; then
+  # not fatal here: each scenario's create.yml builds it again and fails with the reason
+  echo "building the podman test bed image failed (see $RESULTS/testbed-image.log):"
+  tail -5 "$RESULTS/testbed-image.log"
+fi
 if [ "$(id -u)" = 0 ]; then
   phase lab-standalone -m "lab and own_lab" "$@"
   .venv/bin/govops lab down >/dev/null 2>&1

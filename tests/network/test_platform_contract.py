@@ -41,13 +41,20 @@ def test_spec_is_complete(spec: PlatformSpec) -> None:
     assert driver_for(spec.name) is driver_for(spec.name)  # one instance per process
 
 
-def test_port_names_match_the_estate(spec: PlatformSpec) -> None:
-    fast, normal, mgmt = spec.ports
-    assert port_name(spec.name, 3, 10_000) == fast.format(n=3)
-    assert port_name(spec.name, 3, 1_000) == normal.format(n=3)
-    assert mgmt_port(spec.name) == mgmt
+def test_every_model_names_its_ports_for_the_estate(spec: PlatformSpec) -> None:
+    """The estate names ports from the same table (models.toml); every name a model gives is
+    a physical port to the managed scope (never removed), and never the management port."""
+    assert spec.default_model.name in spec.models
+    assert port_name(spec.name, 3, 10_000) == spec.default_model.port(3, 10_000)
+    assert mgmt_port(spec.name) == spec.default_model.mgmt
+    for model in spec.models.values():
+        names = {port_name(spec.name, i, mbps, model.name)
+                 for i in (1, 2, 3) for mbps in (100, 1_000, 10_000, 100_000)}
+        assert model.mgmt not in names, model.name
+        assert mgmt_port(spec.name, model.name) == model.mgmt
+        if not spec.scope.owns_all:
+            assert all(physical(spec.scope, n) for n in names | {model.mgmt}), model.name
     if not spec.scope.owns_all:
-        assert physical(spec.scope, fast.format(n=3)) and physical(spec.scope, mgmt)
         assert not physical(spec.scope, "LoopBack0")
 
 
@@ -68,7 +75,7 @@ def test_blank_device_gets_the_whole_intent(spec: PlatformSpec, vendor_intended)
 
 def test_a_removed_physical_port_is_never_deleted(spec: PlatformSpec, vendor_intended) -> None:
     """A port the intent no longer has keeps existing: govops' lines in it are negated."""
-    name = spec.ports[0].format(n=9)
+    name = spec.default_model.port(9, 10_000)
     extra = (f"interface {name}\n description uplink to gone (10G)\n"
              f" ip address 198.18.99.1 255.255.255.254\n")
     intended = vendor_intended[spec.name]

@@ -286,6 +286,9 @@ class Node(Named):
     name: Identifier
     level: Level
     platform: Platform
+    #: The device model (`CE6881`, `S6850`): port names and what the device prints; the
+    #: platform's default model when left out (see govops.estate.devices).
+    model: str | None = None
     site: str | None = None
     city: Identifier | None = None
     county: Identifier | None = None

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from govops.estate.devices import model_table
 from govops.estate.errors import Problem, did_you_mean
 from govops.estate.estate import Estate, Link
 from govops.estate.geo import distance_km
@@ -152,6 +153,18 @@ def check_hosts(hosts: dict[str, Located], sites: dict[str, Located],
                 f"{label}: no MLPS level: set mlps: 1-5 or list the tenants it serves"))
 
 
+def model_problem(node: Node) -> str | None:
+    """Why `node.model` is not a model of its platform, with the fix; None when it is."""
+    try:
+        known = sorted(model_table(node.platform).models)
+    except KeyError:
+        return f"{node.platform} has no device models: remove model"
+    if node.model in known:
+        return None
+    return (f'unknown {node.platform} model "{node.model}"{did_you_mean(node.model, known)}: '
+            f"use one of {', '.join(known)}, or leave model out for the default")
+
+
 def _needs(node: Node) -> list[str]:
     return {"city": ["city"], "county": ["city", "county"], "town": ["city", "county"],
             "dc": ["site"]}.get(node.level, [])
@@ -169,6 +182,10 @@ def check_nodes(nodes: dict[str, Located], sites: dict[str, Located], problems: 
         if node.site and node.site not in sites:
             problems.append(located.problem(
                 f'{label}: unknown site "{node.site}"{did_you_mean(node.site, sites)}', "site"))
+        if node.model is not None:
+            problem = model_problem(node)
+            if problem:
+                problems.append(located.problem(f"{label}: {problem}", "model"))
         if node.level == "carrier" and node.asn is None:
             problems.append(located.problem(f"{label}: a carrier needs its asn: add asn: NUMBER"))
         upstream = UPSTREAM_LEVEL.get(node.level)

@@ -5,28 +5,21 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import asdict, dataclass
 
+from govops.estate.devices import device_model
 from govops.estate.estate import Estate, Link
 from govops.estate.model import Node
 from govops.estate.waivers import node_waivers
 
-#: Interface naming per platform: (fast ≥10G, normal) templates, and the management port.
-_PORT_NAMES = {
-    "frr": ("eth{n}", "eth{n}", "mgmt0"),
-    "cisco_ios": ("TenGigabitEthernet0/{n}", "GigabitEthernet0/{n}", "GigabitEthernet0/0"),
-    "huawei_vrp": ("XGigabitEthernet0/0/{n}", "GigabitEthernet0/0/{n}", "MEth0/0/1"),
-    "h3c_comware": ("Ten-GigabitEthernet1/0/{n}", "GigabitEthernet1/0/{n}", "M-GigabitEthernet0/0/0"),
-}
+
+def port_name(platform: str, index: int, bandwidth_mbps: int, model: str | None = None) -> str:
+    """The interface name a device of `platform` (and `model`, else the platform's default
+    model) gives port `index` of that speed; the tables are in each platform's models.toml."""
+    return device_model(platform, model).port(index, bandwidth_mbps)
 
 
-def port_name(platform: str, index: int, bandwidth_mbps: int) -> str:
-    """The interface name a device of `platform` gives port `index` of that speed."""
-    fast, normal, _ = _PORT_NAMES[platform]
-    return (fast if bandwidth_mbps >= 10_000 else normal).format(n=index)
-
-
-def mgmt_port(platform: str) -> str:
-    """The management interface of a platform."""
-    return _PORT_NAMES[platform][2]
+def mgmt_port(platform: str, model: str | None = None) -> str:
+    """The management interface of a device of `platform` (and `model`)."""
+    return device_model(platform, model).mgmt
 
 
 @dataclass(frozen=True)
@@ -58,6 +51,8 @@ class NodeView:
     name: str
     level: str
     platform: str
+    #: The device model (the platform's default when the estate names none).
+    model: str
     site: str | None
     city: str | None
     county: str | None
@@ -117,7 +112,7 @@ def interface_of(estate: Estate, node: Node, link: Link) -> Interface:
     mine_is_a = link.a == node.name
     peer = estate.nodes[link.other(node.name)]
     return Interface(
-        name=port_name(node.platform, index, link.bandwidth_mbps),
+        name=port_name(node.platform, index, link.bandwidth_mbps, node.model),
         index=index,
         link=link.id,
         kind=link.kind,
@@ -149,6 +144,7 @@ def node_view(estate: Estate, name: str) -> NodeView:
         name=node.name,
         level=node.level,
         platform=node.platform,
+        model=device_model(node.platform, node.model).name,
         site=node.site,
         city=node.city,
         county=node.county,
@@ -162,7 +158,7 @@ def node_view(estate: Estate, name: str) -> NodeView:
         mgmt_ipv6=mgmt6,
         mgmt_host_ipv4=mgmt4_host,
         mgmt_host_ipv6=mgmt6_host,
-        mgmt_interface=mgmt_port(node.platform),
+        mgmt_interface=mgmt_port(node.platform, node.model),
         lan_ipv4=estate.prefix("lan-town-v4", name),
         lan_ipv6=estate.prefix("lan-town-v6", name),
         isolated_ipv4=estate.prefix("isolated-v4", name),

@@ -56,7 +56,6 @@ from hier_config.platforms.driver_base import HConfigDriverBase
 from govops.errors import BadInput
 from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
-from govops.estate.views import mgmt_port
 from govops.network.platforms import BgpSyntax, platform_spec
 from govops.network.scope import check_prune, intended_names, keep_physical_ports, restrict
 from govops.network.unreadable import UnreadableConfig, check_text, explain
@@ -196,12 +195,14 @@ def _keep_management(platform: str, remediation: HConfig) -> None:
     """Never take the management port's addresses away: the session doing the push runs over
     it. (A lab router's management address is set outside FRR, so a blank backup does not
     list it; restoring that backup must not remove it.) A changed address is still added."""
-    port = mgmt_port(platform)
-    negation = platform_spec(platform).negation
+    spec = platform_spec(platform)
+    negation = spec.negation
+    ports = spec.mgmt_ports   # the device's model is not known here: any model's
     for child in list(remediation.children):
-        if child.text == f"{negation}interface {port}":
+        if child.text.startswith(f"{negation}interface ") and \
+                child.text.removeprefix(f"{negation}interface ") in ports:
             child.delete()
-        elif child.text == f"interface {port}":
+        elif child.text.startswith("interface ") and child.text.removeprefix("interface ") in ports:
             for line in list(child.children):
                 if line.text.startswith((f"{negation}ip address", f"{negation}ipv6 address",
                                          f"{negation}ip binding", f"{negation}vrf ",

@@ -31,6 +31,7 @@ from typing import Any
 import jinja2
 
 from govops.errors import BadInput
+from govops.estate.devices import device_model
 from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.views import Interface, NodeView, node_view
@@ -372,6 +373,8 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
     return {
         "v": view,
         "s": shared,
+        #: The device model: port names are in `v`; what a routed port prints, the vty range.
+        "hw": device_model(view.platform, view.model),
         "hostname": view.name,
         "router_id": host(view.loopback_ipv4),
         "interfaces": interfaces,

@@ -8,8 +8,8 @@
 Each subpackage (`frr/`, `huawei_vrp/`, `h3c_comware/`, `cisco_ios/`) exports `SPEC`, a
 `PlatformSpec`: its template folder (under `network/templates/`), hier_config driver and
 normaliser (`hier.py`), managed scope (`scope.py`), the `display` commands its verifier reads
-with their TextFSM templates (`displays.py`, `textfsm/`), lint references, port naming and
-live driver. The registry finds the subpackages by listing this folder, and other packages'
+with their TextFSM templates (`displays.py`, `textfsm/`), lint references and live driver;
+its device models (port names, what a routed port prints) are data in `models.toml`. The registry finds the subpackages by listing this folder, and other packages'
 platforms through the `govops.platforms` entry-point group: adding a vendor (Ruijie, ZTE) is
 adding one folder and its tests, never an `if platform == …` elsewhere. See ADR 0011.
 """
@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from govops.errors import BadInput
+from govops.estate.devices import DeviceModel, model_table
 from govops.network.scope import ManagedScope
 
 if TYPE_CHECKING:
@@ -71,8 +72,6 @@ class PlatformSpec:
     scope: ManagedScope = ManagedScope(owns_all=True)
     #: The line every saved running config ends with (None: not checked).
     last_line: str | None = None
-    #: Port names: (≥10G, slower) patterns with `{n}`, and the management port.
-    ports: tuple[str, str, str] = ("eth{n}", "eth{n}", "mgmt0")
     #: The `display`/`show` outputs the verifier reads, and their TextFSM templates.
     displays: tuple[Display, ...] = ()
     #: Lint: (kind, definition regex, reference regex) triples, see govops.network.lint.
@@ -83,6 +82,22 @@ class PlatformSpec:
     live_driver: str | None = None
     #: A last reordering of the remediation commands (None: hier_config's order stands).
     order_remediation: Callable[[list[str]], list[str]] | None = None
+
+    @property
+    def models(self) -> dict[str, DeviceModel]:
+        """The device models of this platform (its folder's models.toml), by name."""
+        return model_table(self.name).models
+
+    @property
+    def default_model(self) -> DeviceModel:
+        """The model of a node whose estate entry names none."""
+        table = model_table(self.name)
+        return table.models[table.default]
+
+    @property
+    def mgmt_ports(self) -> frozenset[str]:
+        """The management interface of every model (never stripped of its address)."""
+        return frozenset(m.mgmt for m in self.models.values())
 
 
 #: Entry-point group through which other packages add platforms (each entry: a PlatformSpec).

@@ -17,6 +17,15 @@ Generated from `govops.network.platforms` by
 
 """
 
+MODELS_HEADER = """
+## Device models
+
+A node's `model:` in the estate (the platform's default when left out) names its ports and
+says what its `display current-configuration` prints on a routed port. Each platform's table
+is `src/govops/network/platforms/<platform>/models.toml` (ADR 0011, addendum).
+
+"""
+
 
 def _scope(spec: PlatformSpec) -> str:
     if spec.scope.owns_all:
@@ -42,18 +51,43 @@ def rows() -> list[dict[str, str]]:
             "live driver": f"`{spec.live_driver}`" if spec.live_driver else "render and diff only",
             "managed scope": _scope(spec),
             "verification reads": _displays(spec),
-            "ports (≥10G, slower, mgmt)": ", ".join(f"`{p}`" for p in spec.ports),
+            "device models (default first)": ", ".join(
+                f"`{m}`" for m in sorted(spec.models, key=lambda m: m != spec.default_model.name)),
         })
     return out
 
 
+def model_rows() -> list[dict[str, str]]:
+    """One row per device model, platform by platform (each platform's models.toml)."""
+    out = []
+    for name, spec in sorted(platforms().items()):
+        for model in sorted(spec.models.values(), key=lambda m: m.name):
+            tiers = [f"`{p.format(n=model.first_port)}`" + (f" (≥{floor // 1000}G)" if floor
+                                                              else "")
+                     for floor, p in model.ports]
+            out.append({
+                "platform": f"`{name}`",
+                "model": f"`{model.name}`" + (" (default)" if model == spec.default_model else ""),
+                "what": model.description,
+                "first port by link speed": ", ".join(tiers),
+                "management": f"`{model.mgmt}`",
+                "routed port starts with": f"`{model.route_mode}`" if model.route_mode else "—",
+                "`undo shutdown`": "printed" if model.undo_shutdown else "—",
+                "vty": f"`{model.vty}`" if model.vty else "—",
+            })
+    return out
+
+
+def _table(rows_: list[dict[str, str]]) -> str:
+    cols = list(rows_[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(r[c] for c in cols) + " |" for r in rows_]
+    return "\n".join(lines) + "\n"
+
+
 def render_matrix() -> str:
     """docs/platforms.md as it must read now."""
-    table = rows()
-    cols = list(table[0])
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(r[c] for c in cols) + " |" for r in table]
-    return HEADER + "\n".join(lines) + "\n"
+    return (HEADER + _table(rows()) + MODELS_HEADER + _table(model_rows()))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ SPEC = PlatformSpec(
     views={1: r"^(interface |router |route-map |line |ip access-list )"},
     bgp=BgpSyntax("router bgp ", "no ", "neighbor", ("remote-as", "peer-group"),
                   ("address-family ",)),
-    ports=("TenGigabitEthernet0/{n}", "GigabitEthernet0/{n}", "GigabitEthernet0/0"),
     lint_refs=LINT_REFS[:3],
     # the simulated carriers are govops' whole; their physical ports are still never removed
     scope=ManagedScope(owns_all=True, logical=r"^(Loopback|Tunnel|Vlan|Port-channel|BDI)|\."),

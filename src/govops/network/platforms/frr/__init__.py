@@ -15,7 +15,6 @@ SPEC = PlatformSpec(
            2: r"^(profile |address-family )"},
     bgp=BgpSyntax("router bgp ", "no ", "neighbor", ("remote-as", "peer-group"),
                   ("address-family ",)),
-    ports=("eth{n}", "eth{n}", "mgmt0"),
     lint_refs=LINT_REFS, lint_shape="frr",
     live_driver="govops.network.drivers.frr:FrrDriver",
     order_remediation=bfd_clients_first,

@@ -17,6 +17,5 @@ SPEC = PlatformSpec(
            2: r"^(area |address-family )"},
     bgp=BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"), ("address-family ",)),
     scope=SCOPE, last_line="return",
-    ports=("Ten-GigabitEthernet1/0/{n}", "GigabitEthernet1/0/{n}", "M-GigabitEthernet0/0/0"),
     displays=DISPLAYS, lint_refs=LINT_REFS, lint_shape="vendor",
 )

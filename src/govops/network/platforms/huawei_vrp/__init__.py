@@ -18,6 +18,5 @@ SPEC = PlatformSpec(
     bgp=BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"),
                   ("ipv4-family ", "ipv6-family ")),
     scope=SCOPE, last_line="return",
-    ports=("XGigabitEthernet0/0/{n}", "GigabitEthernet0/0/{n}", "MEth0/0/1"),
     displays=DISPLAYS, lint_refs=LINT_REFS, lint_shape="vendor",
 )

@@ -28,8 +28,9 @@ VENDOR_DEVICES = {"huawei_vrp": "egress-1", "h3c_comware": "town-tianhe-a",
                   "cisco_ios": "egress-2", "frr": "town-tianhe-b"}
 
 
-def vendor_estate_copy(target: Path) -> Path:
-    """A copy of inventories/lab in `target` whose VENDOR_DEVICES run their platform."""
+def vendor_estate_copy(target: Path, models: dict[str, str] | None = None) -> Path:
+    """A copy of inventories/lab in `target` whose VENDOR_DEVICES run their platform, each
+    of the device `models` given (platform → model; the platform's default otherwise)."""
     import re
     import shutil
 
@@ -40,7 +41,8 @@ def vendor_estate_copy(target: Path) -> Path:
     for line in path.read_text().splitlines(keepends=True):
         for platform, name in VENDOR_DEVICES.items():
             if re.search(rf"name:\s*{re.escape(name)}\b", line):
-                line = re.sub(r"platform:\s*\w+", f"platform: {platform}", line)
+                model = f", model: {models[platform]}" if platform in (models or {}) else ""
+                line = re.sub(r"platform:\s*\w+", f"platform: {platform}{model}", line)
         lines.append(line)
     path.write_text("".join(lines))
     return target / "estate"

@@ -9,7 +9,8 @@ Each subpackage (`frr/`, `huawei_vrp/`, `h3c_comware/`, `cisco_ios/`) exports `S
 `PlatformSpec`: its template folder (under `network/templates/`), hier_config driver and
 normaliser (`hier.py`), managed scope (`scope.py`), the `display` commands its verifier reads
 with their TextFSM templates (`displays.py`, `textfsm/`), lint references and live driver;
-its device models (port names, what a routed port prints) are data in `models.toml`. The registry finds the subpackages by listing this folder, and other packages'
+its device models (port names, what a routed port prints) are data in `models.toml`.
+The registry finds the subpackages by listing this folder, and other packages'
 platforms through the `govops.platforms` entry-point group: adding a vendor (Ruijie, ZTE) is
 adding one folder and its tests, never an `if platform == …` elsewhere. See ADR 0011.
 """

@@ -161,7 +161,8 @@ def model_problem(node: Node) -> str | None:
         return f"{node.platform} has no device models: remove model"
     if node.model in known:
         return None
-    return (f'unknown {node.platform} model "{node.model}"{did_you_mean(node.model, known)}: '
+    hint = did_you_mean(node.model.upper(), known) or did_you_mean(node.model, known)
+    return (f'unknown {node.platform} model "{node.model}"{hint}: '
             f"use one of {', '.join(known)}, or leave model out for the default")
 
 

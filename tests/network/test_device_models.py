@@ -123,3 +123,17 @@ def test_every_model_has_a_fixture_with_its_sources() -> None:
         folder = HERE / platform / "models"
         assert (folder / f"{model}.cfg").is_file(), f"{platform} {model}: no fixture"
         assert f"{model}.cfg" in (folder / "SOURCES.md").read_text(), model
+
+
+@pytest.mark.parametrize(("platform", "model"), MODELS, ids=lambda x: x)
+def test_every_real_fixture_stays_in_scope_for_every_model(platform: str, model: str,
+                                                           rendered) -> None:
+    """The model's port names and leading lines do not make the diff of a real running
+    config reach outside managed scope (the deny-list of test_real_configs)."""
+    from tests.network.test_real_configs import DENY, OTHER_PROCESS, REAL, _removed_ports
+
+    intent = rendered(platform, model)
+    for path in (p for p in REAL if p.parent.parent.name == platform):
+        d = diff_device(platform, path.read_text(), intent)
+        denied = [c for c in d.changes if DENY[platform].match(c) or OTHER_PROCESS.match(c)]
+        assert not denied and not _removed_ports(platform, d.changes), (path.name, denied)

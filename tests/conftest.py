@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,25 @@ def guangdong(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gd") / "guangdong"
     generate("guangdong", out)
     return out
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str, str]]:
+    """Run `govops ARGS` in-process through the real entry point: (exit code, stdout, stderr).
+    Wide columns, so that rich does not wrap the lines tests look for."""
+    from govops.cli import main
+
+    def run(*args: object) -> tuple[int, str, str]:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["govops", *map(str, args)])
+        monkeypatch.setenv("COLUMNS", "250")
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,23 +39,3 @@ def signing(operator_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("GOVOPS_AUDIT_KEY", str(operator_files[0]))
     monkeypatch.setenv("GOVOPS_AUDIT_PASSPHRASE", PASSPHRASE)
     return keys.unlock(operator_files[0], PASSPHRASE)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture,
-        monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str, str]]:
-    """Run `govops ARGS` in-process through the real entry point: (exit code, stdout, stderr)."""
-    from govops.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["govops", *map(str, args)])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run

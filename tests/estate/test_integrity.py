@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,27 +22,6 @@ SHUNDE_1 = ("{name: cnty-shunde-1, level: county, platform: frr, city: fs, count
             "uplinks: [city-fs-1, city-fs-2]}")
 ISLAND = ("{name: cnty-shunde-1, level: county, platform: frr, city: fs, county: shunde, "
           "uplinks: [city-fs-1], single_homed: '一条光缆 until 2027', display_name: 顺德区一号}")
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
-        ) -> Callable[..., tuple[int, str, str]]:
-    """`govops ARGS` in-process through the real entry point: (exit code, stdout, stderr)."""
-    from govops.cli import main
-
-    def run(*args: object) -> tuple[int, str, str]:
-        capsys.readouterr()
-        monkeypatch.setattr(sys, "argv", ["govops", *map(str, args)])
-        monkeypatch.setenv("COLUMNS", "250")
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def _no_tenants(estate: Path) -> None:

@@ -57,7 +57,13 @@ from govops.errors import BadInput
 from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.network.platforms import BgpSyntax, platform_spec
-from govops.network.scope import check_prune, intended_names, keep_physical_ports, restrict
+from govops.network.scope import (
+    check_prune,
+    intended_names,
+    keep_physical_ports,
+    negate_lines_of,
+    restrict,
+)
 from govops.network.unreadable import UnreadableConfig, check_text, explain
 
 # -- results -----------------------------------------------------------------------------------
@@ -218,14 +224,8 @@ def _fix_frr_interfaces(remediation: HConfig, running: HConfig) -> None:
     for child in list(remediation.children):
         if not child.text.startswith("no interface "):
             continue
-        name = child.text.removeprefix("no interface ")
-        current = running.get_child(equals=f"interface {name}")
         child.delete()
-        if current is None or not current.children:
-            continue
-        section = remediation.add_child(f"interface {name}")
-        for line in current.children:
-            section.add_child(line.text).negate()
+        negate_lines_of(remediation, running, child.text.replace("no interface ", "interface ", 1))
 
 
 def remediation_lines(platform: str, running: HConfig, intended: HConfig) -> list[str]:

@@ -254,11 +254,16 @@ def keep_physical_ports(remediation: HConfig, running: HConfig, scope: ManagedSc
         m = c.interface.match(child.text.removeprefix(negation))
         if m is None or not physical(scope, m.group("name")):
             continue
-        name = m.group("name")
-        current = running.get_child(equals=f"interface {name}")
         child.delete()
-        if current is None or not current.children:
-            continue
-        section = remediation.add_child(f"interface {name}")
-        for line in current.children:
-            section.add_child(line.text).negate()
+        negate_lines_of(remediation, running, f"interface {m.group('name')}")
+
+
+def negate_lines_of(remediation: HConfig, running: HConfig, section: str) -> None:
+    """Instead of removing `section` (a physical port, which cannot go), negate each of its
+    lines in `running` one by one."""
+    current = running.get_child(equals=section)
+    if current is None or not current.children:
+        return
+    target = remediation.add_child(section)
+    for line in current.children:
+        target.add_child(line.text).negate()

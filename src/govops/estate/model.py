@@ -10,7 +10,14 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 SiteRole = Literal["primary", "same-city", "remote-dr"]
 CloudKind = Literal["provincial", "industry", "regional"]
@@ -194,6 +201,28 @@ class Bfd(Strict):
     multiplier: int = Field(default=3, ge=2, le=50)
 
 
+class OspfTimers(Strict):
+    """OSPF/OSPFv3 hello and dead intervals on every internal link (the protocol's defaults
+    are 10 s and 40 s; with BFD on the uplinks they mostly decide how soon a new or repaired
+    link forms its adjacency)."""
+
+    hello_s: int = Field(default=10, ge=1, le=65535)
+    dead_s: int = Field(default=40, ge=2, le=65535)
+
+    @model_validator(mode="after")
+    def _dead_after_hellos(self) -> OspfTimers:
+        if self.dead_s <= self.hello_s:
+            raise ValueError(f"dead_s ({self.dead_s}) must be longer than hello_s "
+                             f"({self.hello_s}): make it at least {self.hello_s * 3}")
+        return self
+
+
+class BgpTimers(Strict):
+    """How often a BGP speaker retries a session that is not up (seconds)."""
+
+    connect_retry_s: int = Field(default=10, ge=1, le=65535)
+
+
 class NetworkSettings(Strict):
     """Estate-wide routing and management settings."""
 
@@ -203,6 +232,8 @@ class NetworkSettings(Strict):
     syslog_servers: list[IpAddress] = Field(default_factory=list)
     snmp_location: str = ""
     bfd: Bfd = Field(default_factory=Bfd)
+    ospf: OspfTimers = Field(default_factory=OspfTimers)
+    bgp: BgpTimers = Field(default_factory=BgpTimers)
     #: Sections govops owns outright: other lines of that kind are removed from devices.
     owns: list[OwnedSection] = Field(default_factory=list)
 

@@ -108,6 +108,10 @@ class Shared:
     bfd_interval_ms: int
     bfd_multiplier: int
     province: str
+    #: OSPF hello/dead (s) when the estate sets them, else None (the protocol defaults)
+    ospf_hello_s: int | None = None
+    ospf_dead_s: int | None = None
+    bgp_connect_s: int = 10
 
 
 # -- helpers the templates use as filters ------------------------------------------------------
@@ -307,6 +311,9 @@ def shared_context(estate: Estate) -> Shared:
         bfd_interval_ms=net.bfd.interval_ms,
         bfd_multiplier=net.bfd.multiplier,
         province=estate.province.name,
+        ospf_hello_s=net.ospf.hello_s if (net.ospf.hello_s, net.ospf.dead_s) != (10, 40) else None,
+        ospf_dead_s=net.ospf.dead_s if (net.ospf.hello_s, net.ospf.dead_s) != (10, 40) else None,
+        bgp_connect_s=net.bgp.connect_retry_s,
     )
 
 
@@ -316,10 +323,6 @@ def _role(iface: Interface) -> str:
     if iface.kind == "peer":
         return "peer"
     return "uplink" if iface.upstream else "downlink"
-
-
-#: Seconds between BGP connection attempts (FRR's default is 120).
-BGP_CONNECT_RETRY_S = 10
 
 
 def bfd_profile_name(interval_ms: int, multiplier: int, shared: Shared) -> str:
@@ -402,7 +405,9 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
         "isolated_rd": f"{shared.asn}:{ISOLATED_VPN_ID}",
         "bfd_interval": shared.bfd_interval_ms,
         "bfd_multiplier": shared.bfd_multiplier,
-        "bgp_connect_s": BGP_CONNECT_RETRY_S,
+        "bgp_connect_s": shared.bgp_connect_s,
+        "ospf_hello_s": shared.ospf_hello_s,
+        "ospf_dead_s": shared.ospf_dead_s,
         # extra BFD profiles for uplinks with their own timers (e.g. the links a drill measures)
         "bfd_profiles": sorted({(x["bfd_profile"], x["i"].bfd_interval_ms, x["i"].bfd_multiplier)
                                 for x in interfaces

@@ -265,6 +265,15 @@ class _Lab:
                                      "application_name = %s AND state = 'streaming'", (app,))
             names = app if rows else ""
         pg.set_sync(primary, names)
+        if names:  # the walsenders apply the reload a moment later: return once they have
+            deadline = time.monotonic() + 10
+            while not pg.query(primary, "SELECT 1 FROM pg_stat_replication WHERE "
+                                        "application_name = %s AND sync_state = 'sync'",
+                               (names,)):
+                if time.monotonic() > deadline:
+                    raise LabError(f"{partner} streams from {primary.name} but did not become "
+                                   "its synchronous standby within 10 s: see its log")
+                time.sleep(0.05)
         return names
 
     def ensure_slots(self, primary: pg.Node) -> None:

@@ -190,9 +190,14 @@ def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]
                                            "fix its spelling"))
 
 
+#: YAML files in an estate folder that are not part of the model: the IPAM lock and the signed
+#: operator registry (`govops.operators.registry.REGISTRY_NAME`).
+NOT_MODEL = (lockfile.LOCK_NAME, "operators.yaml")
+
+
 def _candidates(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir()
-                  if p.suffix in (".yaml", ".yml") and p.name != lockfile.LOCK_NAME)
+                  if p.suffix in (".yaml", ".yml") and p.name not in NOT_MODEL)
 
 
 def check_symlink(path: Path, root: Path) -> Problem | None:

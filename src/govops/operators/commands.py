@@ -52,8 +52,7 @@ def init(
     """Make the registry with its first security administrator: the operator whose key is
     unlocked (GOVOPS_AUDIT_KEY, GOVOPS_AUDIT_PASSPHRASE), who also signs it."""
     from govops.errors import BadInput
-    from govops.operators.registry import (SECURITY_ADMIN, new_registry, operator_from_key,
-                                           registry_path)
+    from govops.operators.registry import SECURITY_ADMIN, new_registry, operator_from_key, registry_path
     from govops.operators.roles import acting_key
 
     path = registry_path(_estate(estate))

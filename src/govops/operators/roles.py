@@ -12,7 +12,7 @@ from pathlib import Path
 
 from govops.audit import keys
 from govops.errors import GovopsError, NotAllowed
-from govops.operators.registry import Operator, Registry, load_registry
+from govops.operators.registry import ROLES, Operator, Registry, load_registry
 
 
 def acting_key() -> keys.OperatorKey | None:
@@ -60,5 +60,7 @@ def require_role(estate_dir: Path, role: str, command: str) -> Operator:
     gives them `role`; otherwise `NotAllowed`, one line naming the operator, the role and the
     command, after an audit record of the refusal. BadInput when the registry is missing or
     does not verify."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
     registry = load_registry(Path(estate_dir))
     return authorize(registry, acting_key(), role, command, Path(estate_dir))

@@ -182,3 +182,6 @@ def test_list_text_and_json_keep_chinese_names(staffed: Path, cli) -> None:
     assert "王芳" in registry_path(staffed).read_text(encoding="utf-8")  # raw in the file too
     code, out, _ = cli("operators", "list", "--estate", staffed)
     assert code == 0 and "王芳" in out and "3 operator(s)" in out
+    code, out, err = cli("operators", "remove", "王芳", "--estate", staffed, "--output", "json")
+    assert code == 0 and '"operator": "王芳"' in out, err
+    assert json.loads(out)["command"] == "operators remove"

@@ -224,8 +224,8 @@ def check_symlink(path: Path, root: Path) -> Problem | None:
 
 def estate_files(directory: Path) -> list[Path]:
     """The YAML files that make up an estate (the lock, the operator registry and the policy
-    folder excluded); a
-    symlink that loops, dangles or leaves the estate is left out (`load_estate` reports it)."""
+    folder excluded); a symlink that loops, dangles or leaves the estate is left out
+    (`load_estate` reports it)."""
     return [p for p in _candidates(directory)
             if check_symlink(p, directory) is None and p.is_file()]
 

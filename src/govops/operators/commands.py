@@ -23,7 +23,7 @@ def _estate(estate: Path) -> Path:
     return estate
 
 
-def _write(command: str, registry, signer, detail: dict) -> None:
+def _write(command: str, registry, signer, detail: dict, output: Output) -> bool:
     """Sign and write `registry`; the file moves into place only once its audit record is
     written (the record holds the new registry's SM3)."""
     from govops.audit import audited
@@ -36,6 +36,9 @@ def _write(command: str, registry, signer, detail: dict) -> None:
             audit.detail.update(detail)
     finally:
         staged.unlink(missing_ok=True)  # already moved into place when all went well
+    if output is Output.json:
+        emit_json({"registry": str(registry.path), "command": command, **detail})
+    return output is Output.text
 
 
 def _public(path: Path):
@@ -48,6 +51,7 @@ def _public(path: Path):
 def init(
     estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
     name: str = typer.Option(None, "--name", help="Registry name (default: the key's operator)."),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Make the registry with its first security administrator: the operator whose key is
     unlocked (GOVOPS_AUDIT_KEY, GOVOPS_AUDIT_PASSPHRASE), who also signs it."""
@@ -63,10 +67,11 @@ def init(
         raise BadInput("no operator key: set GOVOPS_AUDIT_KEY (and GOVOPS_AUDIT_PASSPHRASE) to "
                        "the first security administrator's key, made with govops audit keygen")
     first = operator_from_key(name or key.public.operator, key.public, [SECURITY_ADMIN])
-    _write("operators init", new_registry(estate, first), key,
-           {"operator": first.name, "key_id": first.key_id, "roles": list(first.roles)})
-    out.print(f"{path}: {first.name} (key {first.key_id}) is the first security administrator; "
-              "commit the file")
+    text = _write("operators init", new_registry(estate, first), key,
+                  {"operator": first.name, "key_id": first.key_id, "roles": list(first.roles)}, output)
+    if text:
+            out.print(f"{path}: {first.name} (key {first.key_id}) is the first security "
+                  "administrator; commit the file")
 
 
 @app.command()
@@ -75,6 +80,7 @@ def add(
     key: Path = typer.Option(..., "--key", help="The operator's public key file (.sm2.pub)."),
     role: list[str] = typer.Option(..., "--role", help=ROLE_HELP),
     estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Add an operator with roles (security administrators only); the registry is re-signed."""
     from govops.errors import BadInput
@@ -91,17 +97,19 @@ def add(
     if holder:
         raise BadInput(f"key {entry.key_id} already belongs to operator {holder.name}: each "
                        "operator has a key of their own")
-    _write("operators add", registry.with_operators([*registry.operators, entry]),
-           acting_key(), {"operator": entry.name, "key_id": entry.key_id,
-                          "roles": list(entry.roles), "by": actor.name})
-    out.print(f"{registry.path}: added {entry.name} (key {entry.key_id}) as "
-              f"{', '.join(entry.roles)}; signed by {actor.name}")
+    text = _write("operators add", registry.with_operators([*registry.operators, entry]),
+                  acting_key(), {"operator": entry.name, "key_id": entry.key_id,
+                                 "roles": list(entry.roles), "by": actor.name}, output)
+    if text:
+        out.print(f"{registry.path}: added {entry.name} (key {entry.key_id}) as "
+                  f"{', '.join(entry.roles)}; signed by {actor.name}")
 
 
 @app.command()
 def remove(
     name: str = typer.Argument(..., help="Operator name."),
     estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Remove an operator (security administrators only; not yourself); re-signed."""
     from govops.errors import BadInput
@@ -116,10 +124,12 @@ def remove(
     if gone == actor:
         raise BadInput(f"operator {name}: a security administrator cannot remove themselves: "
                        "ask another security administrator")
-    _write("operators remove", registry.with_operators([op for op in registry.operators
-                                                        if op != gone]),
-           acting_key(), {"operator": gone.name, "key_id": gone.key_id, "by": actor.name})
-    out.print(f"{registry.path}: removed {gone.name} (key {gone.key_id}); signed by {actor.name}")
+    kept = [op for op in registry.operators if op != gone]
+    text = _write("operators remove", registry.with_operators(kept), acting_key(),
+                  {"operator": gone.name, "key_id": gone.key_id, "by": actor.name}, output)
+    if text:
+        out.print(f"{registry.path}: removed {gone.name} (key {gone.key_id}); signed by "
+                  f"{actor.name}")
 
 
 @app.command()
@@ -128,6 +138,7 @@ def rotate(
     key: Path = typer.Option(..., "--key", help="The new key: its public key file; for your "
                              "own key, the new private key file (it signs the registry)."),
     estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Replace an operator's key (security administrators only); the old key stops being
     accepted at once. Rotating your own key signs the registry with the new one."""
@@ -157,11 +168,13 @@ def rotate(
             raise BadInput(f"--key {key}: to rotate your own key give the new private key file "
                            "(.sm2.key): the registry is signed with it")
     entry = replace(old, key_id=new_pub.key_id, public=new_pub.public, added=now_iso())
-    _write("operators rotate", registry.with_operators(
-        [entry if op == old else op for op in registry.operators]), signer,
-        {"operator": name, "old_key_id": old.key_id, "key_id": entry.key_id, "by": actor.name})
-    out.print(f"{registry.path}: {name} now signs with key {entry.key_id} (key {old.key_id} "
-              f"no longer accepted); signed by {'the new key' if old == actor else actor.name}")
+    rotated = [entry if op == old else op for op in registry.operators]
+    text = _write("operators rotate", registry.with_operators(rotated), signer,
+                  {"operator": name, "old_key_id": old.key_id, "key_id": entry.key_id,
+                   "by": actor.name}, output)
+    if text:
+        out.print(f"{registry.path}: {name} now signs with key {entry.key_id} (key {old.key_id} "
+                  f"no longer accepted); signed by {'the new key' if old == actor else actor.name}")
 
 
 def _is_private(path: Path) -> bool:

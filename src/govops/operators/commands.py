@@ -25,7 +25,8 @@ def _estate(estate: Path) -> Path:
 
 def _write(command: str, registry, signer, detail: dict, output: Output) -> bool:
     """Sign and write `registry`; the file moves into place only once its audit record is
-    written (the record holds the new registry's SM3)."""
+    written (the record holds the new registry's SM3). Prints JSON for `--output json`;
+    returns True when the caller should print its text line."""
     from govops.audit import audited
     from govops.operators.registry import stage
 

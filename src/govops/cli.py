@@ -47,6 +47,9 @@ def _register() -> None:
     from govops.audit.commands import app as audit_app
 
     app.add_typer(audit_app, name="audit")
+    from govops.operators.commands import app as operators_app
+
+    app.add_typer(operators_app, name="operators")
     from govops.monitoring.commands import exporter, monitoring_app, ops_app
 
     app.command("exporter")(exporter)

@@ -19,3 +19,9 @@ class CheckFailed(GovopsError):
     """A check, drill or rollout ran and failed: exit 1."""
 
     exit_code = 1
+
+
+class NotAllowed(BadInput):
+    """The acting operator lacks the role a command needs (a refusal): exit 2."""
+
+    exit_code = 2

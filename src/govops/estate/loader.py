@@ -190,9 +190,14 @@ def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]
                                            "fix its spelling"))
 
 
+#: YAML files in an estate folder that are not part of the model: the IPAM lock and the signed
+#: operator registry (`govops.operators.registry.REGISTRY_NAME`).
+NOT_MODEL = (lockfile.LOCK_NAME, "operators.yaml")
+
+
 def _candidates(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir()
-                  if p.suffix in (".yaml", ".yml") and p.name != lockfile.LOCK_NAME)
+                  if p.suffix in (".yaml", ".yml") and p.name not in NOT_MODEL)
 
 
 def check_symlink(path: Path, root: Path) -> Problem | None:
@@ -218,8 +223,9 @@ def check_symlink(path: Path, root: Path) -> Problem | None:
 
 
 def estate_files(directory: Path) -> list[Path]:
-    """The YAML files that make up an estate (the lock and the policy folder excluded); a
-    symlink that loops, dangles or leaves the estate is left out (`load_estate` reports it)."""
+    """The YAML files that make up an estate (the lock, the operator registry and the policy
+    folder excluded); a symlink that loops, dangles or leaves the estate is left out
+    (`load_estate` reports it)."""
     return [p for p in _candidates(directory)
             if check_symlink(p, directory) is None and p.is_file()]
 

@@ -1,0 +1,235 @@
+"""`operators.yaml`: who may act on an estate, with which SM2 key and which roles.
+
+The file is YAML written by govops::
+
+    version: 1
+    operators:
+    - name: alice
+      key_id: 3f2a…            # sm2.key_id(public)
+      public: 5b1c…            # x‖y, 128 hex digits
+      roles: [security-admin]
+      added: '2026-11-28T10:00:00.000Z'
+    signature:
+      operator: alice          # a security administrator listed above
+      key_id: 3f2a…
+      signed_at: '2026-11-28T10:00:00.000Z'
+      sig: 9c0d…               # SM3withSM2 over the canonical JSON of all but `sig`
+
+It loads only when the signature verifies with the public key of an operator in the file who
+holds `security-admin`; anything else (a hand edit, a foreign signer) is one `BadInput` line
+naming the file. See docs/adr/0017-operator-registry.md.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from govops.audit import keys, sm2
+from govops.audit.trail import canonical, now_iso
+from govops.errors import BadInput
+
+REGISTRY_NAME = "operators.yaml"
+VERSION = 1
+#: Every role, in the order they are shown and stored.
+ROLES = ("system-admin", "security-admin", "audit-admin", "approver")
+SECURITY_ADMIN = "security-admin"
+HEADER = ("# Operator registry of this estate, signed by a security administrator.\n"
+          "# Change it only with `govops operators add/remove/rotate`: a hand edit breaks the\n"
+          "# signature and the registry then refuses to load.\n")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator: name, SM2 public key (and its id), roles."""
+
+    name: str
+    key_id: str
+    public: str
+    roles: tuple[str, ...]
+    added: str = ""
+
+    def holds(self, role: str) -> bool:
+        """True when this operator holds `role`."""
+        return role in self.roles
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "key_id": self.key_id, "public": self.public,
+                "roles": list(self.roles), "added": self.added}
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A verified registry: its operators and who signed it."""
+
+    path: Path
+    operators: tuple[Operator, ...]
+    signature: dict[str, str] = field(default_factory=dict)
+
+    def by_name(self, name: str) -> Operator | None:
+        """The operator called `name`, if any."""
+        return next((op for op in self.operators if op.name == name), None)
+
+    def by_key(self, key_id: str) -> Operator | None:
+        """The operator whose current key is `key_id`, if any."""
+        return next((op for op in self.operators if op.key_id == key_id), None)
+
+    def with_operators(self, operators: list[Operator]) -> Registry:
+        """A copy holding `operators` (unsigned until `save`)."""
+        return replace(self, operators=tuple(operators), signature={})
+
+
+def registry_path(estate_dir: Path) -> Path:
+    """Where an estate's registry lives."""
+    return Path(estate_dir) / REGISTRY_NAME
+
+
+def check_name(name: str) -> str:
+    """An operator name as `audit keygen` allows it (letters, Chinese included, digits, -_.)."""
+    if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise BadInput(f"operator name {name!r}: use letters, digits, '-', '_' or '.'")
+    return name
+
+
+def check_roles(roles: list[str]) -> tuple[str, ...]:
+    """Roles in their stored order; BadInput naming an unknown one."""
+    if not roles:
+        raise BadInput(f"no role: give at least one --role ({', '.join(ROLES)})")
+    for role in roles:
+        if role not in ROLES:
+            raise BadInput(f"--role {role}: unknown role: use one of {', '.join(ROLES)}")
+    return tuple(r for r in ROLES if r in roles)
+
+
+def operator_from_key(name: str, pub: keys.PublicKey, roles: list[str]) -> Operator:
+    """A new registry entry for `pub`."""
+    return Operator(check_name(name), pub.key_id, pub.public, check_roles(roles), now_iso())
+
+
+def _document(operators: tuple[Operator, ...], signature: dict[str, str]) -> dict[str, Any]:
+    return {"version": VERSION, "operators": [op.to_json() for op in operators],
+            "signature": signature}
+
+
+def _signed_bytes(doc: dict[str, Any]) -> bytes:
+    """What the signature covers: the whole document but `signature.sig`."""
+    signature = {k: v for k, v in doc["signature"].items() if k != "sig"}
+    return canonical({**doc, "signature": signature})
+
+
+def render(registry: Registry, signer: keys.OperatorKey) -> str:
+    """The registry signed by `signer` (who must hold security-admin in it), as file text."""
+    op = registry.by_key(signer.public.key_id)
+    if op is None or not op.holds(SECURITY_ADMIN):
+        raise BadInput(f"{registry.path}: the registry must be signed by one of its security "
+                       f"administrators, and key {signer.public.key_id} is not one")
+    signature = {"operator": op.name, "key_id": op.key_id, "signed_at": now_iso()}
+    doc = _document(registry.operators, signature)
+    signature["sig"] = signer.sign(_signed_bytes(doc))
+    return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
+
+
+def stage(registry: Registry, signer: keys.OperatorKey) -> Path:
+    """Write the signed registry beside its final path (mode 644, fsynced); returns the staged
+    file, for `audited.stage` or `os.replace`."""
+    text = render(registry, signer)
+    staged = registry.path.with_name(f".{registry.path.name}.{os.getpid()}.tmp")
+    try:
+        with staged.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise _bad(registry.path, f"cannot write it ({exc.strerror or exc})") from None
+    return staged
+
+
+def _bad(path: Path, message: str) -> BadInput:
+    return BadInput(f"operator registry {path}: {message}")
+
+
+def _text(path: Path, where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _bad(path, f"{where}: expected a non-empty string")
+    return value
+
+
+def _operator(path: Path, n: int, entry: Any) -> Operator:
+    if not isinstance(entry, dict):
+        raise _bad(path, f"operators[{n}]: expected a mapping")
+    unknown = sorted(set(entry) - {"name", "key_id", "public", "roles", "added"})
+    if unknown:
+        raise _bad(path, f"operators[{n}]: unknown field {unknown[0]!r}")
+    name = _text(path, f"operators[{n}].name", entry.get("name"))
+    try:
+        check_name(name)
+        public = sm2.normalise_public(_text(path, f"operator {name}: public", entry.get("public")))
+    except (BadInput, ValueError) as exc:
+        raise _bad(path, f"operator {name}: {exc}") from None
+    key_id = _text(path, f"operator {name}: key_id", entry.get("key_id"))
+    if key_id != sm2.key_id(public):
+        raise _bad(path, f"operator {name}: key_id {key_id} does not match the public key")
+    roles = entry.get("roles")
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+        raise _bad(path, f"operator {name}: roles: expected a list of roles")
+    try:
+        ordered = check_roles(roles)  # order and repeats: the signature check catches those
+    except BadInput as exc:
+        raise _bad(path, f"operator {name}: {str(exc).removeprefix('--role ')}") from None
+    added = _text(path, f"operator {name}: added", entry.get("added"))
+    return Operator(name, key_id, public, ordered, added)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"no operator registry {path}: make one with govops operators init "
+                       f"--estate {path.parent}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise _bad(path, f"not readable YAML ({first})") from None
+    if not isinstance(doc, dict) or doc.get("version") != VERSION:
+        raise _bad(path, f"not a version-{VERSION} operator registry")
+    unknown = sorted(set(doc) - {"version", "operators", "signature"})
+    if unknown:
+        raise _bad(path, f"unknown field {unknown[0]!r}: the registry was edited by hand")
+    return doc
+
+
+def load_registry(estate_dir: Path) -> Registry:
+    """The estate's registry, verified: every entry well-formed, names and keys unique, and
+    signed by one of its security administrators. BadInput, one line naming the file, if not."""
+    path = registry_path(estate_dir)
+    doc = _read(path)
+    entries = doc.get("operators")
+    if not isinstance(entries, list) or not entries:
+        raise _bad(path, "operators: expected a non-empty list")
+    operators = tuple(_operator(path, n, e) for n, e in enumerate(entries))
+    for attr, what in (("name", "operator"), ("key_id", "key")):
+        values = [getattr(op, attr) for op in operators]
+        dup = next((v for v in values if values.count(v) > 1), None)
+        if dup is not None:
+            raise _bad(path, f"{what} {dup} is listed twice")
+    signature = doc.get("signature")
+    if not isinstance(signature, dict) or set(signature) != {"operator", "key_id", "signed_at", "sig"}:
+        raise _bad(path, "no valid signature block: the registry was edited by hand")
+    signature = {k: _text(path, f"signature.{k}", v) for k, v in signature.items()}
+    signer = next((op for op in operators if op.key_id == signature["key_id"]), None)
+    if signer is None or not signer.holds(SECURITY_ADMIN):
+        raise _bad(path, f"signed by key {signature['key_id']}, which is not a security "
+                   "administrator's key in it: the registry was edited by hand")
+    if not sm2.verify(signer.public, _signed_bytes(doc), signature["sig"]):
+        raise _bad(path, f"the signature by {signer.name} does not verify: the registry was "
+                   "edited by hand (change it only with govops operators …)")
+    return Registry(path, operators, signature)
+
+
+def new_registry(estate_dir: Path, first: Operator) -> Registry:
+    """An unsigned registry holding only `first` (for `operators init`)."""
+    return Registry(registry_path(estate_dir), (first,))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,8 @@ class _Guard:
     previous: str = "`govops lab up`"
     checked_at: float = 0.0
     used: bool = False
+    #: leftovers already reported: each fails one module, not every module after it
+    reported: set[str] = field(default_factory=set)
 
 
 #: GOVOPS_LABGUARD_SINCE: a run nested in another (the guard's own test) ignores older restarts
@@ -50,6 +52,8 @@ def leftovers(since: float) -> list[str]:
     report = health.check(lab_dir(), estate, since=since, sessions=False)
     health.repair(report, lab_dir())  # a fault left in place would also take sessions down
     sessions, _, _ = health.check_sessions(estate)
+    if health.repair_configs(sessions, estate):  # a push or rollback cut short
+        health.check_sessions(estate)  # let the repaired routers converge
     return [x.detail for x in (*report.leftovers, *sessions)]
 
 
@@ -66,7 +70,8 @@ def clean_lab_between_modules(request: pytest.FixtureRequest):
         yield
         return
     name = module.nodeid
-    found = leftovers(_GUARD.checked_at)
+    found = [x for x in leftovers(_GUARD.checked_at) if x not in _GUARD.reported]
+    _GUARD.reported.update(found)
     blamed, _GUARD.previous = _GUARD.previous, name
     _GUARD.checked_at, _GUARD.used = time.time(), True
     if found:
@@ -79,4 +84,5 @@ def final_check() -> list[str]:
     """After the session: what the last lab module left (empty when clean or unused)."""
     if not _GUARD.used or not full_lab_up():
         return []
-    return [f"{_GUARD.previous} left: {x}" for x in leftovers(_GUARD.checked_at)]
+    return [f"{_GUARD.previous} left: {x}" for x in leftovers(_GUARD.checked_at)
+            if x not in _GUARD.reported]

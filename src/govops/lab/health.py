@@ -377,3 +377,28 @@ def repair(report: Report, lab_root: Path,
         if progress:
             progress(done[-1])
     return done
+
+
+def repair_configs(report_leftovers: list[Leftover], estate_dir: Path) -> list[str]:
+    """Give each half-configured router its intended config again (what a full push would
+    leave), so that a push or rollback cut short does not fail every later test."""
+    from govops.estate.loader import load_estate
+    from govops.estate.views import node_view
+    from govops.network.credentials import load_credentials
+    from govops.network.diff import remediation
+    from govops.network.drivers.frr import FrrDriver
+    from govops.network.render import render_device
+
+    names = [x.where for x in report_leftovers if x.kind == "config"]
+    if not names:
+        return []
+    estate, creds, done = load_estate(estate_dir), load_credentials(), []
+    for name in names:
+        driver = FrrDriver(name, node_view(estate, name).mgmt_ipv4.split("/")[0], creds)
+        driver.open()
+        try:
+            driver.apply(remediation("frr", driver.get_running(), render_device(estate, name)))
+        finally:
+            driver.close()
+        done.append(f"pushed the intended config to {name}")
+    return done

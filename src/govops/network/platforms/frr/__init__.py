@@ -5,7 +5,6 @@ from __future__ import annotations
 from govops.network.platforms import BgpSyntax, PlatformSpec
 from govops.network.platforms.frr.hier import FrrDriver, normalise_frr
 from govops.network.platforms.frr.lint import LINT_REFS
-from govops.network.platforms.frr.order import bfd_clients_first
 
 SPEC = PlatformSpec(
     name="frr", templates="frr", hier_driver=FrrDriver, normalise=normalise_frr,
@@ -17,5 +16,4 @@ SPEC = PlatformSpec(
                   ("address-family ",)),
     lint_refs=LINT_REFS, lint_shape="frr",
     live_driver="govops.network.drivers.frr:FrrDriver",
-    order_remediation=bfd_clients_first,
 )

@@ -6,25 +6,28 @@ from govops.estate.estate import Estate
 from govops.estate.views import node_view
 
 
-def configure_carriers(estate: Estate) -> list[str]:
-    """Push each unmanaged node's rendered config (eBGP to the egress, a default route)."""
+def push_rendered(estate: Estate, name: str) -> None:
+    """Give a lab router its rendered config directly (no rollout, no verification)."""
     from govops.network.credentials import load_credentials
     from govops.network.diff import remediation
     from govops.network.drivers.frr import FrrDriver
     from govops.network.render import render_device
 
-    creds = load_credentials()
+    view = node_view(estate, name)
+    driver = FrrDriver(name, view.mgmt_ipv4.split("/")[0], load_credentials())
+    driver.open()
+    try:
+        driver.apply(remediation(view.platform, driver.get_running(),
+                                 render_device(estate, name)))
+    finally:
+        driver.close()
+
+
+def configure_carriers(estate: Estate) -> list[str]:
+    """Push each unmanaged node's rendered config (eBGP to the egress, a default route)."""
     done = []
     for name, node in estate.nodes.items():
-        if node.managed:
-            continue
-        view = node_view(estate, name)
-        driver = FrrDriver(name, view.mgmt_ipv4.split("/")[0], creds)
-        driver.open()
-        try:
-            intended = render_device(estate, name)
-            driver.apply(remediation(view.platform, driver.get_running(), intended))
-        finally:
-            driver.close()
-        done.append(name)
+        if not node.managed:
+            push_rendered(estate, name)
+            done.append(name)
     return done

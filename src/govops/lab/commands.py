@@ -69,16 +69,7 @@ def up(
 def restart_lines(rows) -> list[str]:
     """One sentence per daemon restart that watchfrr made, e.g. "ospf6d on city-gz-2 crashed
     at 12:04:05 (signal 11) and was restarted"."""
-    import time
-
-    lines = []
-    for r in rows:
-        for x in r.restarts:
-            at = time.strftime("%H:%M:%S", time.localtime(x.at))
-            how = (f"hung at {at} and was killed and restarted" if x.reason == "unresponsive"
-                   else f"crashed at {at} ({x.reason}) and was restarted")
-            lines.append(f"{x.daemon} on {r.name} {how}")
-    return lines
+    return [x.sentence(r.name) for r in rows for x in r.restarts]
 
 
 @app.command()

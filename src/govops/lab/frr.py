@@ -107,6 +107,15 @@ class Restart:
     daemon: str
     reason: str
 
+    def sentence(self, router: str) -> str:
+        """e.g. "ospf6d on city-gz-2 crashed at 12:04:05 (signal 11) and was restarted"."""
+        import time
+
+        at = time.strftime("%H:%M:%S", time.localtime(self.at))
+        if self.reason == "unresponsive":
+            return f"{self.daemon} on {router} hung at {at} and was killed and restarted"
+        return f"{self.daemon} on {router} crashed at {at} ({self.reason}) and was restarted"
+
 
 def read_restarts(rdir: Path) -> list[Restart]:
     """Every restart the router's supervisor recorded, oldest first (empty when none)."""

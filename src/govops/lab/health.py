@@ -101,9 +101,7 @@ def check_processes(routers_dir: Path, since: float) -> list[Leftover]:
                                   f"router {r.name}: {', '.join(dead)} not running"))
         for x in r.restarts:
             if x.at >= since:
-                at = time.strftime("%H:%M:%S", time.localtime(x.at))
-                found.append(Leftover("restart", r.name, f"{x.daemon} on {r.name} crashed at "
-                                      f"{at} ({x.reason}) and was restarted"))
+                found.append(Leftover("restart", r.name, x.sentence(r.name)))
     return found
 
 
@@ -383,22 +381,12 @@ def repair_configs(report_leftovers: list[Leftover], estate_dir: Path) -> list[s
     """Give each half-configured router its intended config again (what a full push would
     leave), so that a push or rollback cut short does not fail every later test."""
     from govops.estate.loader import load_estate
-    from govops.estate.views import node_view
-    from govops.network.credentials import load_credentials
-    from govops.network.diff import remediation
-    from govops.network.drivers.frr import FrrDriver
-    from govops.network.render import render_device
+    from govops.lab.carriers import push_rendered
 
     names = [x.where for x in report_leftovers if x.kind == "config"]
     if not names:
         return []
-    estate, creds, done = load_estate(estate_dir), load_credentials(), []
+    estate = load_estate(estate_dir)
     for name in names:
-        driver = FrrDriver(name, node_view(estate, name).mgmt_ipv4.split("/")[0], creds)
-        driver.open()
-        try:
-            driver.apply(remediation("frr", driver.get_running(), render_device(estate, name)))
-        finally:
-            driver.close()
-        done.append(f"pushed the intended config to {name}")
-    return done
+        push_rendered(estate, name)
+    return [f"pushed the intended config to {name}" for name in names]

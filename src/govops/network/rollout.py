@@ -220,7 +220,7 @@ class Rollout:
                                   before)
                 gaps = wait_until_verified(driver.get_state, exp, self.options.verify_timeout_s)
                 if gaps:  # a crashed routing process comes first: it explains the rest
-                    gaps = [*self._daemon_findings(driver, name, applied_at), *gaps]
+                    gaps = [*_daemon_findings(driver, name, applied_at), *gaps]
                     raise DeviceError(name, "verification failed: " + "; ".join(gaps[:4])
                                       + (f" (+{len(gaps) - 4} more)" if len(gaps) > 4 else ""))
                 leftover = self.diff(view.platform, driver.get_running(), intended)
@@ -235,11 +235,6 @@ class Rollout:
             return DeviceResult(name, "failed", error=str(exc))
         finally:
             driver.close()
-
-    @staticmethod
-    def _daemon_findings(driver: Driver, name: str, applied_at: float) -> list[str]:
-        """What the device says of its routing processes since the push began (if it can)."""
-        return _daemon_findings(driver, name, applied_at)
 
     def _restore(self, driver: Driver, platform: str, backup: str, name: str) -> bool:
         """Put the backup back and check nothing differs from it; True when that worked."""
@@ -257,6 +252,7 @@ class Rollout:
 
 
 def _daemon_findings(driver: Driver, name: str, since: float) -> list[str]:
+    """What the device says of its routing processes since `since` (if it can tell)."""
     get_daemons = getattr(driver, "get_daemons", None)
     if get_daemons is None:
         return []

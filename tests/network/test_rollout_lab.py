@@ -22,12 +22,13 @@ from tests.conftest import ROOT
 from tests.network.lab_tools import (
     GOVOPS,
     blank,
-    blank_config,
     driver,
     govops,
     journal_events,
     lab_is_up,
     running,
+    strip_services,
+    underlay_config,
 )
 
 pytestmark = pytest.mark.lab
@@ -169,7 +170,7 @@ def _start_and_kill_after_first_device(limit: str) -> str:
 
 
 def test_killed_rollout_is_finished_by_resume(estate) -> None:
-    blank(estate, FS_TOWNS)
+    strip_services(estate, FS_TOWNS)
     rollout_id = _start_and_kill_after_first_device("town-nanhai-*,town-shunde-*")
     proc = govops("net", "resume", rollout_id, "--output", "json")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -183,7 +184,7 @@ def test_killed_rollout_is_finished_by_resume(estate) -> None:
 def test_killed_rollout_is_undone_by_rollback(estate, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     log = signed_log(tmp_path, monkeypatch)
-    blank(estate, FS_TOWNS)
+    strip_services(estate, FS_TOWNS)
     rollout_id = _start_and_kill_after_first_device("town-nanhai-*,town-shunde-*")
     assert records(log) == []  # the killed push never got to write its record
     proc = govops("net", "rollback", rollout_id, "--output", "json")
@@ -199,7 +200,7 @@ def test_killed_rollout_is_undone_by_rollback(estate, tmp_path: Path,
     assert_edit_is_named(log, ROOT / "rollouts" / f"{rollout_id}.jsonl", '"canary": 0',
                          '"canary": 1', f"rollouts/{rollout_id}.jsonl")
     for name in FS_TOWNS:
-        assert not remediation("frr", running(estate, name), blank_config(name)), name
+        assert not remediation("frr", running(estate, name), underlay_config(estate, name)), name
     backups = list((ROOT / "rollouts" / rollout_id / "backups").iterdir())
     assert backups and all(p.suffix == ".sm4" for p in backups)
     assert all(b"hostname" not in p.read_bytes() for p in backups)  # encrypted at rest

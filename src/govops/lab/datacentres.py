@@ -862,13 +862,14 @@ def _switchover(lab: _Lab, source: str, target: str, timeout: float = 30) -> Ste
     pg.start(src)
     pg.wait_streaming(src, dst)
     t_rejoined = _now()
-    pg.drop_idle_slots(src)
     for c in lab.spec.centres:
         if c.name in (source, target) or pg.in_recovery(lab.nodes[c.name]) is not True:
             continue
         if c.name in dcnet.cut_centres():
             continue
         _repoint(lab, c.name, target)
+    # after the re-points: until then the other standbys may still stream from `source`
+    pg.drop_idle_slots(src)
     names = lab.ensure_sync(dst)
     return StepTiming(
         "switchover", target, started, time.perf_counter() - t0,

@@ -316,10 +316,18 @@ def ensure_slot(primary: Node, slot: str) -> None:
 
 
 def drop_idle_slots(node: Node, keep: Sequence[str] = ()) -> None:
-    query(node,
-          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-          "WHERE NOT active AND slot_type = 'physical' AND NOT (slot_name = ANY(%s))",
-          (list(keep),))
+    """Drop the physical slots nobody streams from, except `keep`.
+
+    One slot at a time: a standby can reconnect between the scan and the drop (a restarted
+    old primary serves cascading replication at once), and a slot in use again stays.
+    """
+    idle = query(node, "SELECT slot_name FROM pg_replication_slots WHERE NOT active AND "
+                       "slot_type = 'physical' AND NOT (slot_name = ANY(%s))", (list(keep),))
+    for (slot,) in idle:
+        try:
+            query(node, "SELECT pg_drop_replication_slot(%s)", (slot,))
+        except psycopg.errors.ObjectInUse:
+            continue
 
 
 def set_sync(node: Node, sync_names: str) -> None:

@@ -2,7 +2,8 @@
 # `make test`: lint, then the suite in three phases, then one closing line with the totals.
 #   1. unit tests (no root needed)
 #   2. lab tests that build labs of their own (marker own_lab: router triangle, three
-#      centres, podman hosts, throwaway FRR), while the full lab is down
+#      centres, throwaway FRR), while the full lab is down; the podman hosts' Molecule
+#      scenarios run beside them (phase "hosts"): they share nothing with those labs
 #   3. lab tests on the full lab, brought up fresh here and taken down at the end; a clean-lab
 #      check runs between its modules (tests/labguard.py)
 # Each phase's time is printed at the end.
@@ -42,7 +43,19 @@ if [ -n "$IMAGE_PID" ] && ! wait "$IMAGE_PID"; then
   tail -5 "$RESULTS/testbed-image.log"
 fi
 if [ "$(id -u)" = 0 ]; then
-  phase lab-standalone -m "lab and own_lab" "$@"
+  # The Molecule scenarios (podman containers, ≈3.5 min) run beside the other standalone labs
+  # (namespaces of their own): the two phases overlap instead of adding up. Their output goes
+  # to a file and is printed when they finish; the full lab waits for both.
+  HOSTS=tests/hosts/test_molecule.py
+  t_hosts=$SECONDS
+  .venv/bin/pytest --junitxml="$RESULTS/hosts.xml" -m "lab and own_lab" "$HOSTS" "$@" \
+    >"$RESULTS/hosts.log" 2>&1 &
+  HOSTS_PID=$!
+  phase lab-standalone -m "lab and own_lab" --deselect "$HOSTS" "$@"
+  wait "$HOSTS_PID" || status=1
+  printf '\n\033[1m== tests: hosts (ran beside lab-standalone)\033[0m\n'
+  cat "$RESULTS/hosts.log"
+  TIMES+=("hosts $((SECONDS - t_hosts)) s (beside lab-standalone)")
   .venv/bin/govops lab down >/dev/null 2>&1
   if [ "${CI:-}" = true ]; then
     # CI runs in a fresh clone on the machine a session used: a lab that session left behind

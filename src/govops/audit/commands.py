@@ -23,8 +23,14 @@ def _passphrase(confirm: bool) -> str:
     value = os.environ.get("GOVOPS_AUDIT_PASSPHRASE")
     if value is not None:
         return value
+    file = os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip()
+    if file:
+        from govops.audit.keys import passphrase_file
+
+        return passphrase_file(Path(file).expanduser())
     if not sys.stdin.isatty():
-        raise BadInput("no passphrase: set GOVOPS_AUDIT_PASSPHRASE or run in a terminal")
+        raise BadInput("no passphrase: set GOVOPS_AUDIT_PASSPHRASE or GOVOPS_AUDIT_PASSPHRASE_FILE, "
+                       "or run in a terminal")
     return typer.prompt("passphrase", hide_input=True, confirmation_prompt=confirm)
 
 

@@ -106,7 +106,10 @@ def verify(
         emit_json(report.to_json())
     if report.ok:
         if output is Output.text:
-            unsigned = f", {report.unsigned} unsigned (chain only)" if report.unsigned else ""
+            unsigned = "".join(f", {n} {what}" for n, what in (
+                (report.unsigned_lab, "unsigned on request (lab, chain only)"),
+                (report.unsigned_refusals, "unsigned refusals"),
+                (report.unsigned, "unsigned (chain only)")) if n)
             out.print(f"{path}: {report.records} records intact ({report.signed} signed{unsigned}; "
                       f"{report.signatures_checked} signatures and {report.artefacts_checked} "
                       "artefacts checked)")

@@ -84,8 +84,56 @@ class Registry:
 
 
 def registry_path(estate_dir: Path) -> Path:
-    """Where an estate's registry lives."""
+    """Where an estate's registry lives: `<estate>/operators.yaml`; for the lab estate (`lab:
+    true` and not `change_approval: required`) the file `GOVOPS_LAB_OPERATORS` names, when set
+    (the test session's and `make demo`'s operators: the committed lab estate stays as it is)."""
+    from govops.estate.settings import read_settings
+
+    override = os.environ.get("GOVOPS_LAB_OPERATORS", "").strip()
+    if override and read_settings(Path(estate_dir)).is_lab:
+        return Path(override).expanduser()
     return Path(estate_dir) / REGISTRY_NAME
+
+
+#: Where a machine pins the keys that may sign a (non-lab) registry, if it does.
+ANCHOR_DEFAULT = Path("/etc/govops/operators-anchor.yaml")
+
+
+def anchor_path() -> Path | None:
+    """The trust anchor file: `GOVOPS_OPERATORS_ANCHOR`, else /etc/govops/operators-anchor.yaml
+    when it exists, else None (no pinning)."""
+    raw = os.environ.get("GOVOPS_OPERATORS_ANCHOR", "").strip()
+    if raw:
+        return Path(raw).expanduser()
+    return ANCHOR_DEFAULT if ANCHOR_DEFAULT.exists() else None
+
+
+def pinned_signers(estate_dir: Path) -> tuple[Path, frozenset[str]] | None:
+    """(anchor file, key ids that may sign this estate's registry), or None when nothing is
+    pinned (no anchor, or the lab estate). The anchor lives outside the estate, so whoever can
+    write the estate cannot replace the registry with one naming themselves."""
+    from govops.estate.settings import read_settings
+
+    path = anchor_path()
+    if path is None or read_settings(Path(estate_dir)).is_lab:
+        return None
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadInput(f"operator trust anchor {path}: cannot read it ({exc})") from None
+    signers = doc.get("signers") if isinstance(doc, dict) else None
+    if not isinstance(signers, list) or not all(isinstance(k, str) for k in signers):
+        raise BadInput(f"operator trust anchor {path}: expected `signers: [key id, ...]`")
+    return path, frozenset(signers)
+
+
+def check_pinned(estate_dir: Path, key_id: str, what: str) -> None:
+    """BadInput when a trust anchor is configured and does not list `key_id`."""
+    pinned = pinned_signers(estate_dir)
+    if pinned is not None and key_id not in pinned[1]:
+        raise BadInput(f"{what}: key {key_id} is not pinned in the operator trust anchor "
+                       f"{pinned[0]}: only a security administrator listed there may sign "
+                       "the registry")
 
 
 def check_name(name: str) -> str:
@@ -189,8 +237,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInput(f"no operator registry {path}: make one with govops operators init "
-                       f"--estate {path.parent}") from None
+        raise BadInput(f"no operator registry {path}: make one with govops operators init") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise _bad(path, f"not readable YAML ({first})") from None
@@ -227,6 +274,7 @@ def load_registry(estate_dir: Path) -> Registry:
     if not sm2.verify(signer.public, _signed_bytes(doc), signature["sig"]):
         raise _bad(path, f"the signature by {signer.name} does not verify: the registry was "
                    "edited by hand (change it only with govops operators …)")
+    check_pinned(estate_dir, signer.key_id, f"operator registry {path}: signed by {signer.name}")
     return Registry(path, operators, signature)
 
 

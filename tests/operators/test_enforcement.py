@@ -91,6 +91,7 @@ def sentinel(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
 
 def test_every_command_calls_the_gate_before_it_touches_anything(
         production: Path, sentinel, cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from govops.cloud import automation
     from govops.hosts import apply
     from govops.network import pushing
 
@@ -99,6 +100,7 @@ def test_every_command_calls_the_gate_before_it_touches_anything(
 
     monkeypatch.setattr(pushing, "_connector", lambda: no_device)
     monkeypatch.setattr(apply, "ansible_playbook", lambda: "/bin/false")
+    monkeypatch.setattr(automation, "require_cli", lambda: None)
     monkeypatch.setenv("GOVOPS_LAB_DIR", str(tmp_path / "labstate"))
     (tmp_path / "labstate").mkdir()
     (tmp_path / "labstate" / "built-from-estate").write_text(f"{production}\n")

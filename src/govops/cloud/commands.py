@@ -224,6 +224,7 @@ def _apply(action: str, stack: str, estate: Path, stacks_dir: Path | None,
     # command before anything changes: no audit record (ADR 0010); then who may run it, and
     # under which approved change (ADR 0018): refusals are records
     command = f"cloud {action}"
+    automation.require_cli()
     specs = planning.load_specs(estate)
     planning.select_stacks(specs, stack)
     specs.check()
@@ -238,7 +239,6 @@ def _apply(action: str, stack: str, estate: Path, stacks_dir: Path | None,
             raise BadInput("--change needs an operator to run it: drop --unsigned")
         approved = gate.runnable(change, estate, command, load_registry(estate))
         gate.same_stack(approved, stack, planning.spec_text(specs.spec(stack)), command, estate)
-    automation.require_cli()
     folder = stacks_dir or _stacks_dir()
     tenants = [t.name for t in specs.tenants
                if t.cloud == stack or any(r.cloud == stack for r in t.replicas)]

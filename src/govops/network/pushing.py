@@ -146,6 +146,18 @@ def plan_remediation(estate: Estate, devices: list[str],
     return {n: list(v) for n, v in found.items()}
 
 
+def _change_limit(change: str) -> str | None:
+    """The `--limit` a change was requested with (None when it cannot be read: the gate
+    refuses that change later, on record)."""
+    from govops.changes import store
+    from govops.errors import GovopsError
+
+    try:
+        return store.load(change).request.get("limit")
+    except GovopsError:
+        return None
+
+
 def _gate(command: str, estate_dir: Path, estate: Estate, check: bool, unsigned: bool,
           change: str | None):
     """Who may run `command` and under which change, before any device is contacted:
@@ -172,8 +184,10 @@ def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
     """Start a new rollout; everything is validated and rendered, the operator's role and (on
     an estate that requires it) the approved change checked, before any device is touched.
     With `change`, the remediation of every device is read first and must be the approved
-    one; the rollout then sends nothing else."""
+    one; the rollout then sends nothing else. Without `limit`, a change's own limit applies."""
     estate = load_estate(estate_dir)
+    if change is not None and limit is None:
+        limit = _change_limit(change)
     devices = order_devices(estate, select(estate, limit))
     if not devices:
         raise BadInput("no managed device selected: check --limit")

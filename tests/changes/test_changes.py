@@ -127,7 +127,7 @@ def test_a_diff_that_moved_is_refused_showing_the_difference(production: Path, f
     code, _, err = cli("net", "push", "--estate", production, "--change", change)
     assert code == 2
     lines = err.splitlines()
-    assert (f"differs from what was approved on 1 device(s); nothing was pushed" in lines[0])
+    assert ("differs from what was approved on 1 device(s); nothing was pushed" in lines[0])
     assert any("town-tianhe-b (approved)" in line for line in lines)
     assert any(line.removeprefix("error:").strip().startswith("-replace:") for line in lines), err
     assert fleet["town-tianhe-a"].applied == [] and fleet["town-tianhe-b"].applied == []

@@ -77,7 +77,8 @@ def keygen(
     out.print(f"SM2 key {pub.key_id} for {pub.operator}: {key_path} (private, mode 600), {pub_path}")
     if ring:
         out.print(f"trusted by audit verify through {ring}: commit it")
-    out.print(f"sign with it: export GOVOPS_AUDIT_KEY={key_path} (and GOVOPS_AUDIT_PASSPHRASE)")
+    out.print(f"sign with it: export GOVOPS_AUDIT_KEY={key_path} (its passphrase: "
+              "GOVOPS_AUDIT_PASSPHRASE, GOVOPS_AUDIT_PASSPHRASE_FILE or the terminal)")
 
 
 @app.command()

@@ -31,8 +31,8 @@ def binding_files(estate_dir: Path) -> dict[str, str]:
     """What a change binds of the estate: SM3 of every file the model is built from — the
     estate's YAML files, its IPAM lock and the policy tables (not the operator registry, the
     saved plans or anything else in the folder)."""
-    from govops.estate.lockfile import LOCK_NAME
     from govops.estate.loader import estate_files
+    from govops.estate.lockfile import LOCK_NAME
     from govops.estate.policy import POLICY_FILES, find_policy_dir
 
     root = Path(estate_dir)
@@ -133,8 +133,11 @@ def runnable(change_id: str, estate_dir: Path, command: str, registry: Any) -> s
     bound = (change.request.get("estate") or {}).get("files") or {}
     now = binding_files(estate_dir)
     if binding_digest(now) != (change.request.get("estate") or {}).get("sm3") or bound != now:
-        lines = [f"  {name}: {'changed' if name in bound and name in now else 'added' if name in now else 'removed'}"
-                 for name in sorted(set(bound) | set(now)) if bound.get(name) != now.get(name)]
+        def how(name: str) -> str:
+            return "changed" if name in bound and name in now else "added" if name in now else "removed"
+
+        lines = [f"  {name}: {how(name)}" for name in sorted(set(bound) | set(now))
+                 if bound.get(name) != now.get(name)]
         raise _refuse(command, estate_dir, f"change {change.id}: the estate {estate_dir} is not "
                       "the one that was approved (files differ since the request): request the "
                       "change again", "approver", change.id, lines or ["  (another estate)"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import UNSIGNED_HELP, Output, emit_json, err, out
+from govops.console import Output, emit_json, err, out
 from govops.errors import BadInput
 from govops.paths import lab_dir
 

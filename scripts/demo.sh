@@ -29,6 +29,13 @@ if [ ! -f "$GOVOPS_LAB_OPERATORS" ]; then
 fi
 printf 'export GOVOPS_AUDIT_KEY=%q GOVOPS_AUDIT_PASSPHRASE_FILE=%q GOVOPS_LAB_OPERATORS=%q\n' \
   "$GOVOPS_AUDIT_KEY" "$GOVOPS_AUDIT_PASSPHRASE_FILE" "$GOVOPS_LAB_OPERATORS" >"$DEMO/env"
+# with no identity of your own yet, govops acts as the demo operator on this machine's lab
+# (and rehearsal) estates when the environment names no key (README, ADR 0018)
+IDENTITY=${GOVOPS_IDENTITY:-$HOME/.config/govops/identity.yaml}
+if [ ! -f "$IDENTITY" ]; then
+  (umask 077; printf 'key: %s\npassphrase_file: %s\nlab_operators: %s\n' "$GOVOPS_AUDIT_KEY" \
+    "$GOVOPS_AUDIT_PASSPHRASE_FILE" "$GOVOPS_LAB_OPERATORS" >"$IDENTITY")
+fi
 $GOVOPS operators list --estate inventories/lab
 
 step "govops estate validate inventories/lab"

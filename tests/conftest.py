@@ -88,6 +88,8 @@ def private_audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     patch.setenv("GOVOPS_AUDIT_PASSPHRASE", SESSION_PASSPHRASE)
     patch.setenv("GOVOPS_LAB_OPERATORS", str(registry))
     patch.setenv("GOVOPS_CHANGES_DIR", str(tmp_path_factory.mktemp("changes")))
+    # a developer's (or make demo's) ~/.config/govops/identity.yaml never applies in tests
+    patch.setenv("GOVOPS_IDENTITY", str(folder / "no-identity.yaml"))
     yield log
     patch.undo()
 

@@ -235,3 +235,37 @@ def test_a_trust_anchor_pins_who_may_sign_the_registry(estate: Path, key_files, 
                   [(key_files["bob"][1], ["security-admin", "system-admin"])])
     code, _, err = cli("operators", "list", "--estate", estate)
     assert code == 2 and "signed by bob" in err and "not pinned" in err
+
+
+def test_an_identity_file_names_the_key_when_the_environment_does_not(
+        lab_copy: Path, key_files, cli, audit_env: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `make demo` leaves for its operator: ~/.config/govops/identity.yaml with paths only."""
+    registry = make_registry(tmp_path / "lab-operators.yaml", key_files["alice"][0], PASSPHRASE,
+                             [(key_files["alice"][1], ["security-admin", "system-admin"])])
+    secret = tmp_path / "passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    secret.chmod(0o600)
+    ident = tmp_path / "identity.yaml"
+    ident.write_text(f"key: {key_files['alice'][0]}\npassphrase_file: {secret}\n"
+                     f"lab_operators: {registry}\n")
+    ident.chmod(0o600)
+    monkeypatch.setenv("GOVOPS_IDENTITY", str(ident))
+    code, _, err = cli("estate", "lock", lab_copy)
+    assert code == 0, err
+    assert records(audit_env)[-1]["who"]["operator"] == "alice"
+    secret.chmod(0o644)  # a passphrase file others can read is refused, naming it
+    from govops.audit import keys
+
+    keys._UNLOCKED.clear()
+    code, _, err = cli("estate", "lock", lab_copy)
+    assert code == 2 and f"passphrase file {secret}" in err and "mode 644" in err
+    ident.chmod(0o666)
+    code, _, err = cli("estate", "lock", lab_copy)
+    assert code == 2 and "may be changed by others" in err
+
+
+def test_generated_estates_are_rehearsal_estates(guangdong: Path) -> None:
+    from govops.estate.settings import read_settings
+
+    assert read_settings(guangdong).is_lab

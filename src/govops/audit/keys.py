@@ -175,7 +175,9 @@ def passphrase_for(path: Path) -> str:
     value = os.environ.get("GOVOPS_AUDIT_PASSPHRASE")
     if value is not None:
         return value
-    file = os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip()
+    file = os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip() or (
+        identity().get("passphrase_file", "") if "GOVOPS_AUDIT_PASSPHRASE_FILE" not in os.environ
+        else "")
     if file:
         return passphrase_file(Path(file).expanduser())
     import sys
@@ -188,11 +190,41 @@ def passphrase_for(path: Path) -> str:
                    "GOVOPS_AUDIT_PASSPHRASE_FILE, or run in a terminal to be asked")
 
 
+def identity() -> dict[str, str]:
+    """The operator's defaults when the environment says nothing: the YAML mapping in
+    `GOVOPS_IDENTITY` (default `~/.config/govops/identity.yaml`): `key` (private key file),
+    `passphrase_file`, `lab_operators` (the lab estate's registry). `make demo` writes one for
+    its demo operator when there is none. It holds paths, not secrets; a file others may
+    write is refused."""
+    import yaml
+
+    raw = os.environ.get("GOVOPS_IDENTITY", "").strip()
+    path = Path(raw).expanduser() if raw else Path.home() / ".config" / "govops" / "identity.yaml"
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    if mode & 0o022:
+        raise BadInput(f"operator identity {path} may be changed by others (mode "
+                       f"{mode & 0o777:o}): chmod 600 it")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise BadInput(f"operator identity {path}: not readable YAML") from None
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("key", "passphrase_file", "lab_operators")
+            and v}
+
+
 def from_env(key_path: Path | None = None) -> OperatorKey | None:
     """The operator key named by `GOVOPS_AUDIT_KEY` (or `key_path`), unlocked with the
     passphrase from `passphrase_for`; None when no key is configured. Unlocked once per
     process (a prompt is asked once)."""
     raw = key_path or os.environ.get("GOVOPS_AUDIT_KEY", "").strip()
+    if not raw and "GOVOPS_AUDIT_KEY" not in os.environ:
+        raw = identity().get("key", "")
     if not raw:
         return None
     path = Path(raw).expanduser()
@@ -204,7 +236,8 @@ def from_env(key_path: Path | None = None) -> OperatorKey | None:
     if unlocked is not None:
         return unlocked
     prompted = ("GOVOPS_AUDIT_PASSPHRASE" not in os.environ
-                and not os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip())
+                and not os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip()
+                and not identity().get("passphrase_file"))
     passphrase = passphrase_for(path)
     cache_key = (str(path.resolve()), mtime, sm3_hex(passphrase.encode("utf-8")))
     if cache_key not in _UNLOCKED:

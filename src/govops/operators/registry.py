@@ -90,6 +90,10 @@ def registry_path(estate_dir: Path) -> Path:
     from govops.estate.settings import read_settings
 
     override = os.environ.get("GOVOPS_LAB_OPERATORS", "").strip()
+    if not override and "GOVOPS_LAB_OPERATORS" not in os.environ:
+        from govops.audit.keys import identity
+
+        override = identity().get("lab_operators", "")
     if override and read_settings(Path(estate_dir)).is_lab:
         return Path(override).expanduser()
     return Path(estate_dir) / REGISTRY_NAME

@@ -232,3 +232,25 @@ def test_cloud_up_runs_only_the_approved_stack_spec(production: Path, act_as, cl
     code, _, err = cli("cloud", "up", "--estate", production, "--stack", "gd-gov",
                        "--stacks", stacks, "--change", change)
     assert code == 2 and "already ran" in err and ran == ["up gd-gov"]
+
+
+def test_resume_and_rollback_pass_the_gate(production: Path, fleet, act_as, tmp_path: Path) -> None:
+    from govops.errors import NotAllowed
+    from govops.network import pushing
+    from govops.network.journal import Journal
+
+    root = tmp_path / "rollouts"
+    journal = Journal(root, "20261207-100000-ab12")
+    journal.write("start", estate=str(production), limit=None, devices=["town-tianhe-a"],
+                  options={"canary": 0, "batch_size": 1, "max_failures": 1, "workers": 1,
+                           "check": False, "verify_timeout_s": 1})
+    journal.write("backup", device="town-tianhe-a",
+                  path=str(journal.save_backup("town-tianhe-a", "hostname before\n")))
+    act_as("王芳")
+    with pytest.raises(NotAllowed, match="may not run net rollback: it needs system-admin"):
+        pushing.rollback(journal.id, root=root)
+    with pytest.raises(NotAllowed, match="net resume on .*change_approval: required"):
+        pushing.resume(journal.id, root=root)  # not begun as an approved change
+    act_as("bob")
+    assert pushing.rollback(journal.id, root=root) == {"town-tianhe-a": "restored"}
+    assert fleet["contacts"] == ["town-tianhe-a"]

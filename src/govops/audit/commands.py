@@ -89,7 +89,8 @@ def verify(
     log: Path = typer.Option(None, "--log", help=LOG_HELP),
     keyring: Path = typer.Option(None, "--keyring", help=KEYRING_HELP),
     require_signed: bool = typer.Option(False, "--require-signed",
-                                        help="An unsigned record is a failure."),
+                                        help="An unsigned record is a failure (from --since on, "
+                                        "when given)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for SM2 checks (0: one per CPU)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:

@@ -214,10 +214,10 @@ def verify_log(log: Path, since: dt.datetime | None = None, keyring: Path | None
                 fails = False
             elif reason == "lab":
                 report.unsigned_lab += 1
-                fails = require_signed
+                fails = require_signed and recent
             else:
                 report.unsigned += 1
-                fails = require_signed or seen_signed
+                fails = (require_signed and recent) or seen_signed
             if fails:
                 why = "--require-signed is set" if require_signed else "records before it are signed"
                 what = "unsigned on request (lab)" if reason == "lab" else "unsigned"

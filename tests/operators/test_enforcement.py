@@ -131,7 +131,8 @@ def test_every_command_calls_the_gate_before_it_touches_anything(
     # resume and rollback need a rollout journal (test_changes); approve a change (test_changes);
     # the operators commands have their own tests
     assert set(COMMAND_ROLES) - gated == {"net resume", "net rollback", "change approve",
-                                          "operators add", "operators remove", "operators rotate"}
+                                          "operators add", "operators remove", "operators rotate",
+                                          "operators seal-policy"}
 
 
 def test_lab_up_and_down_on_the_lab_estate_need_no_operator(lab_copy: Path, sentinel, cli,
@@ -269,3 +270,38 @@ def test_generated_estates_are_rehearsal_estates(guangdong: Path) -> None:
     from govops.estate.settings import read_settings
 
     assert read_settings(guangdong).is_lab
+
+
+def test_policy_tables_and_waivers_change_only_under_a_security_administrators_seal(
+        production: Path, key_files, act_as, cli, audit_env: Path) -> None:
+    """operators init seals the policy tables and waived rules of a non-lab estate; a system
+    administrator's command refuses while they differ, until a security administrator seals
+    them again."""
+    act_as("alice")
+    assert cli("operators", "init", "--estate", production)[0] == 0
+    assert cli("operators", "add", "bob", "--key", key_files["bob"][1], "--role", "system-admin",
+               "--estate", production)[0] == 0
+    act_as("bob")
+    assert cli("estate", "lock", production)[0] == 0
+    table = production.parent / "policy" / "dr-levels.yaml"
+    table.write_text(table.read_text() + "# RTO of level 5 relaxed by hand\n")
+    code, _, err = cli("estate", "lock", production)
+    assert code == 2 and "policy/dr-levels.yaml changed" in err and "sealed" in err
+    assert "seal-policy" in err and records(audit_env)[-1]["result"].startswith("refused:")
+    network = production / "network.yaml"
+    text = network.read_text()
+    assert "name: town-tianhe-a" in text
+    network.write_text(text.replace("name: town-tianhe-a,", "name: town-tianhe-a, single_homed: "
+                                    "fibre works,", 1))
+    code, _, err = cli("estate", "lock", production)
+    assert code == 2 and "the waived rules changed (0 sealed, 1 now)" in err
+    code, _, err = cli("operators", "seal-policy", "--estate", production)
+    assert code == 2 and "operator bob may not run operators seal-policy: it needs security-admin" in err
+    act_as("alice")
+    code, out, err = cli("operators", "seal-policy", "--estate", production, "--output", "json")
+    assert code == 0, err
+    assert json.loads(out)["changed"] == ["policy/dr-levels.yaml changed",
+                                          "the waived rules changed (0 sealed, 1 now)"]
+    act_as("bob")
+    code, _, err = cli("estate", "lock", production)
+    assert code == 0, err

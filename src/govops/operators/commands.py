@@ -75,7 +75,12 @@ def init(
         raise BadInput("no operator key: set GOVOPS_AUDIT_KEY (and GOVOPS_AUDIT_PASSPHRASE) to "
                        "the first security administrator's key, made with govops audit keygen")
     first = operator_from_key(name or key.public.operator, key.public, [SECURITY_ADMIN, *(role or [])])
-    text = _write("operators init", new_registry(estate, first), key,
+    registry = new_registry(estate, first)
+    from govops.estate.settings import read_settings
+
+    if not read_settings(estate).is_lab:  # a lab follows the checkout's tables unsealed
+        registry = registry.with_policy(_seal(estate, first.name))
+    text = _write("operators init", registry, key,
                   {"operator": first.name, "key_id": first.key_id, "roles": list(first.roles)}, output,
                   estate)
     if text:
@@ -184,6 +189,37 @@ def rotate(
     if text:
         out.print(f"{registry.path}: {name} now signs with key {entry.key_id} (key {old.key_id} "
                   f"no longer accepted); signed by {'the new key' if old == actor else actor.name}")
+
+
+def _seal(estate: Path, by: str) -> dict:
+    from govops.audit.trail import now_iso
+    from govops.operators.seal import current
+
+    return {**current(estate), "sealed_by": by, "sealed_at": now_iso()}
+
+
+@app.command("seal-policy")
+def seal_policy(
+    estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Seal the policy tables and waived rules as they are now (security administrators only):
+    system administrators' commands run only while they match the seal. Review the change
+    first (git diff of policy/ and of the waivers: govops estate validate lists them)."""
+    from govops.operators.registry import SECURITY_ADMIN, load_registry
+    from govops.operators.roles import acting_key, authorize
+    from govops.operators.seal import differences
+
+    registry = load_registry(_estate(estate))
+    actor = authorize(registry, acting_key(), SECURITY_ADMIN, "operators seal-policy", estate)
+    changed = differences(registry.policy, estate) if registry.policy else ["first seal"]
+    seal = _seal(estate, actor.name)
+    text = _write("operators seal-policy", registry.with_policy(seal), acting_key(),
+                  {"by": actor.name, "changed": changed, "tables": seal["tables"],
+                   "waived": seal["waived"]}, output, estate)
+    if text:
+        out.print(f"{registry.path}: policy tables and {seal['waived']} waived rule(s) sealed by "
+                  f"{actor.name} ({'; '.join(changed) or 'nothing changed'})")
 
 
 def _is_private(path: Path) -> bool:

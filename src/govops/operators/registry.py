@@ -69,6 +69,8 @@ class Registry:
     path: Path
     operators: tuple[Operator, ...]
     signature: dict[str, str] = field(default_factory=dict)
+    #: The security administrators' seal on policy tables and waivers (`seal.py`), if any.
+    policy: dict[str, Any] | None = None
 
     def by_name(self, name: str) -> Operator | None:
         """The operator called `name`, if any."""
@@ -79,8 +81,12 @@ class Registry:
         return next((op for op in self.operators if op.key_id == key_id), None)
 
     def with_operators(self, operators: list[Operator]) -> Registry:
-        """A copy holding `operators` (unsigned until `save`)."""
+        """A copy holding `operators` (unsigned until `save`); the policy seal is kept."""
         return replace(self, operators=tuple(operators), signature={})
+
+    def with_policy(self, policy: dict[str, Any]) -> Registry:
+        """A copy with a new policy seal (unsigned until `save`)."""
+        return replace(self, policy=policy, signature={})
 
 
 def registry_path(estate_dir: Path) -> Path:
@@ -162,9 +168,13 @@ def operator_from_key(name: str, pub: keys.PublicKey, roles: list[str]) -> Opera
     return Operator(check_name(name), pub.key_id, pub.public, check_roles(roles), now_iso())
 
 
-def _document(operators: tuple[Operator, ...], signature: dict[str, str]) -> dict[str, Any]:
-    return {"version": VERSION, "operators": [op.to_json() for op in operators],
-            "signature": signature}
+def _document(operators: tuple[Operator, ...], signature: dict[str, str],
+              policy: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"version": VERSION, "operators": [op.to_json() for op in operators]}
+    if policy is not None:
+        doc["policy"] = policy
+    doc["signature"] = signature
+    return doc
 
 
 def _signed_bytes(doc: dict[str, Any]) -> bytes:
@@ -180,7 +190,7 @@ def render(registry: Registry, signer: keys.OperatorKey) -> str:
         raise BadInput(f"{registry.path}: the registry must be signed by one of its security "
                        f"administrators, and key {signer.public.key_id} is not one")
     signature = {"operator": op.name, "key_id": op.key_id, "signed_at": now_iso()}
-    doc = _document(registry.operators, signature)
+    doc = _document(registry.operators, signature, registry.policy)
     signature["sig"] = signer.sign(_signed_bytes(doc))
     return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
 
@@ -247,7 +257,7 @@ def _read(path: Path) -> dict[str, Any]:
         raise _bad(path, f"not readable YAML ({first})") from None
     if not isinstance(doc, dict) or doc.get("version") != VERSION:
         raise _bad(path, f"not a version-{VERSION} operator registry")
-    unknown = sorted(set(doc) - {"version", "operators", "signature"})
+    unknown = sorted(set(doc) - {"version", "operators", "signature", "policy"})
     if unknown:
         raise _bad(path, f"unknown field {unknown[0]!r}: the registry was edited by hand")
     return doc
@@ -279,7 +289,12 @@ def load_registry(estate_dir: Path) -> Registry:
         raise _bad(path, f"the signature by {signer.name} does not verify: the registry was "
                    "edited by hand (change it only with govops operators …)")
     check_pinned(estate_dir, signer.key_id, f"operator registry {path}: signed by {signer.name}")
-    return Registry(path, operators, signature)
+    policy = doc.get("policy")
+    if policy is not None and (not isinstance(policy, dict)
+                               or not isinstance(policy.get("tables"), dict)
+                               or not isinstance(policy.get("waivers"), str)):
+        raise _bad(path, "policy: not a policy seal: the registry was edited by hand")
+    return Registry(path, operators, signature, policy)
 
 
 def new_registry(estate_dir: Path, first: Operator) -> Registry:

@@ -36,6 +36,7 @@ COMMAND_ROLES: dict[str, str] = {
     "operators add": SECURITY_ADMIN,
     "operators remove": SECURITY_ADMIN,
     "operators rotate": SECURITY_ADMIN,
+    "operators seal-policy": SECURITY_ADMIN,
 }
 
 
@@ -132,7 +133,20 @@ def act(estate_dir: Path, command: str, *, unsigned: bool = False) -> Operator |
         allow_unsigned("lab")
         return None
     allow_unsigned(None)  # a command that did not ask for --unsigned signs its record
-    return require_role(estate_dir, role, command)
+    registry = load_registry(estate_dir)
+    key = acting_key()
+    operator = authorize(registry, key, role, command, estate_dir)
+    if role == SYSTEM_ADMIN and registry.policy is not None:
+        from govops.operators.seal import differences
+
+        changed = differences(registry.policy, estate_dir)
+        if changed:
+            raise _refuse(f"{command}: the policy tables or waived rules of {estate_dir} are not "
+                          f"the ones security administrator {registry.policy.get('sealed_by')} "
+                          f"sealed ({'; '.join(changed)}): a security administrator reviews them "
+                          "and runs govops operators seal-policy", command, SECURITY_ADMIN,
+                          estate_dir, key, operator.name)
+    return operator
 
 
 def acting_key_or_none() -> keys.OperatorKey | None:

@@ -305,3 +305,10 @@ def test_policy_tables_and_waivers_change_only_under_a_security_administrators_s
     act_as("bob")
     code, _, err = cli("estate", "lock", production)
     assert code == 0, err
+    # switching two-person approval off by editing province.yaml is a policy change too
+    province = production / "province.yaml"
+    province.write_text(province.read_text() + "change_approval: none\n")
+    assert cli("estate", "lock", production)[0] == 0  # "none" is the default: nothing changed
+    province.write_text(province.read_text().replace("change_approval: none", "change_expiry: 9d"))
+    code, _, err = cli("estate", "lock", production)
+    assert code == 2 and "province.yaml change_expiry_s: 86400 sealed, 777600 now" in err

@@ -1,4 +1,5 @@
-"""The security administrators' seal on the policy tables and the waivers (ADR 0018).
+"""The security administrators' seal on the policy tables, the waivers and the estate's
+settings (ADR 0018).
 
 Security administrators change the registry, the policy tables (`dr-levels.yaml`,
 `bandwidth.yaml`, `placement.yaml`) and the waived rules (today `single_homed:` on a node). The
@@ -53,11 +54,21 @@ def waivers(estate_dir: Path) -> list[list[str]]:
     return sorted(found)
 
 
+def settings(estate_dir: Path) -> dict[str, Any]:
+    """The estate's settings (`lab`, `change_approval`, `change_expiry`): sealed too, so that
+    deleting `change_approval: required` from province.yaml does not switch approval off."""
+    from govops.estate.settings import read_settings
+
+    found = read_settings(Path(estate_dir))
+    return {"lab": found.lab, "change_approval": found.change_approval,
+            "change_expiry_s": found.change_expiry_s}
+
+
 def current(estate_dir: Path) -> dict[str, Any]:
     """The seal the estate would get now (without who and when)."""
     listed = waivers(estate_dir)
     return {"tables": tables(estate_dir), "waivers": sm3_hex(canonical(listed)),
-            "waived": len(listed)}
+            "waived": len(listed), "settings": settings(estate_dir)}
 
 
 def differences(seal: dict[str, Any], estate_dir: Path) -> list[str]:
@@ -72,4 +83,8 @@ def differences(seal: dict[str, Any], estate_dir: Path) -> list[str]:
            if sealed.get(name) != now["tables"].get(name)]
     if seal.get("waivers") != now["waivers"]:
         out.append(f"the waived rules changed ({seal.get('waived')} sealed, {now['waived']} now)")
+    sealed_settings = seal.get("settings")
+    if isinstance(sealed_settings, dict):
+        out += [f"province.yaml {key}: {sealed_settings.get(key)} sealed, {value} now"
+                for key, value in now["settings"].items() if sealed_settings.get(key) != value]
     return out

@@ -7,8 +7,37 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GOVOPS=.venv/bin/govops
+START=$(date -u +%Y-%m-%dT%H:%M:%S)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "make demo needs root (network namespaces, FRR, PostgreSQL)"; exit 2; }
+
+# The demo operator (issue 18, ADR 0018): every record of the demo is SM2-signed by it. Its key
+# and a random passphrase (mode 600) live outside the checkout; the lab estate's registry, where
+# it holds every role, comes from GOVOPS_LAB_OPERATORS, so inventories/lab is not changed.
+# `source ~/.config/govops/demo/env` afterwards to act as the demo operator by hand.
+DEMO=${GOVOPS_DEMO_DIR:-$HOME/.config/govops/demo}
+mkdir -p "$DEMO" && chmod 700 "$DEMO"
+export GOVOPS_AUDIT_KEY="$DEMO/demo.sm2.key" GOVOPS_AUDIT_PASSPHRASE_FILE="$DEMO/passphrase" \
+       GOVOPS_LAB_OPERATORS="$DEMO/operators.yaml"
+unset GOVOPS_AUDIT_PASSPHRASE
+if [ ! -f "$GOVOPS_AUDIT_KEY" ]; then
+  step "govops audit keygen --operator demo; govops operators init (the demo operator)"
+  (umask 077; head -c 24 /dev/urandom | base64 >"$GOVOPS_AUDIT_PASSPHRASE_FILE")
+  $GOVOPS audit keygen --out "$DEMO" --operator demo
+fi
+if [ ! -f "$GOVOPS_LAB_OPERATORS" ]; then
+  $GOVOPS operators init --estate inventories/lab --role system-admin --role audit-admin --role approver
+fi
+printf 'export GOVOPS_AUDIT_KEY=%q GOVOPS_AUDIT_PASSPHRASE_FILE=%q GOVOPS_LAB_OPERATORS=%q\n' \
+  "$GOVOPS_AUDIT_KEY" "$GOVOPS_AUDIT_PASSPHRASE_FILE" "$GOVOPS_LAB_OPERATORS" >"$DEMO/env"
+# with no identity of your own yet, govops acts as the demo operator on this machine's lab
+# (and rehearsal) estates when the environment names no key (README, ADR 0018)
+IDENTITY=${GOVOPS_IDENTITY:-$HOME/.config/govops/identity.yaml}
+if [ ! -f "$IDENTITY" ]; then
+  (umask 077; printf 'key: %s\npassphrase_file: %s\nlab_operators: %s\n' "$GOVOPS_AUDIT_KEY" \
+    "$GOVOPS_AUDIT_PASSPHRASE_FILE" "$GOVOPS_LAB_OPERATORS" >"$IDENTITY")
+fi
+$GOVOPS operators list --estate inventories/lab
 
 step "govops estate validate inventories/lab"
 $GOVOPS estate validate inventories/lab
@@ -34,7 +63,8 @@ $GOVOPS drill run failback
 
 step "govops audit show / verify (who changed what: SM3 chain, SM2 signatures, artefact digests)"
 $GOVOPS audit show --since 1h
-$GOVOPS audit verify
+# every record this demo wrote is signed by the demo operator (older ones are only counted)
+$GOVOPS audit verify --since "$START" --require-signed
 
 step "done"
 $GOVOPS lab status

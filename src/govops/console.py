@@ -13,6 +13,11 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+#: `--unsigned` of every state-changing command (issue 18, ADR 0018).
+UNSIGNED_HELP = ("Run with no operator key, the audit record unsigned (chain only): on the lab "
+                 "estate only (lab: true in province.yaml).")
+
+
 class Output(str, enum.Enum):
     """`--output` choices."""
 

@@ -23,8 +23,14 @@ def _passphrase(confirm: bool) -> str:
     value = os.environ.get("GOVOPS_AUDIT_PASSPHRASE")
     if value is not None:
         return value
+    file = os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip()
+    if file:
+        from govops.audit.keys import passphrase_file
+
+        return passphrase_file(Path(file).expanduser())
     if not sys.stdin.isatty():
-        raise BadInput("no passphrase: set GOVOPS_AUDIT_PASSPHRASE or run in a terminal")
+        raise BadInput("no passphrase: set GOVOPS_AUDIT_PASSPHRASE or GOVOPS_AUDIT_PASSPHRASE_FILE, "
+                       "or run in a terminal")
     return typer.prompt("passphrase", hide_input=True, confirmation_prompt=confirm)
 
 
@@ -71,7 +77,8 @@ def keygen(
     out.print(f"SM2 key {pub.key_id} for {pub.operator}: {key_path} (private, mode 600), {pub_path}")
     if ring:
         out.print(f"trusted by audit verify through {ring}: commit it")
-    out.print(f"sign with it: export GOVOPS_AUDIT_KEY={key_path} (and GOVOPS_AUDIT_PASSPHRASE)")
+    out.print(f"sign with it: export GOVOPS_AUDIT_KEY={key_path} (its passphrase: "
+              "GOVOPS_AUDIT_PASSPHRASE, GOVOPS_AUDIT_PASSPHRASE_FILE or the terminal)")
 
 
 @app.command()
@@ -82,7 +89,8 @@ def verify(
     log: Path = typer.Option(None, "--log", help=LOG_HELP),
     keyring: Path = typer.Option(None, "--keyring", help=KEYRING_HELP),
     require_signed: bool = typer.Option(False, "--require-signed",
-                                        help="An unsigned record is a failure."),
+                                        help="An unsigned record is a failure (from --since on, "
+                                        "when given)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for SM2 checks (0: one per CPU)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
@@ -100,7 +108,10 @@ def verify(
         emit_json(report.to_json())
     if report.ok:
         if output is Output.text:
-            unsigned = f", {report.unsigned} unsigned (chain only)" if report.unsigned else ""
+            unsigned = "".join(f", {n} {what}" for n, what in (
+                (report.unsigned_lab, "unsigned on request (lab, chain only)"),
+                (report.unsigned_refusals, "unsigned refusals"),
+                (report.unsigned, "unsigned (chain only)")) if n)
             out.print(f"{path}: {report.records} records intact ({report.signed} signed{unsigned}; "
                       f"{report.signatures_checked} signatures and {report.artefacts_checked} "
                       "artefacts checked)")

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from govops.console import Output, emit_json, err, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, err, out
 from govops.errors import BadInput
 
 app = typer.Typer(help="DR drills (Chaos Toolkit experiments in dr-drills/) against the lab: "
@@ -83,6 +83,7 @@ def run(
     reports_dir: Path | None = typer.Option(None, "--reports-dir",
                                             help="Where report folders go (default: "
                                                  "dr-drills/reports)."),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Run a drill: verdict, measured RTO and RPO against the DR objective, report folder.
@@ -92,7 +93,9 @@ def run(
     from govops.audit import audited
     from govops.drills import catalogue
     from govops.drills.runner import preflight, run_drill, summary_line
+    from govops.operators.roles import act
 
+    act(estate, "drill run", unsigned=unsigned)  # who may run it, before anything else
     experiment, _ = preflight(name, tenant=tenant, estate=str(estate))
     _need_root()  # unknown drill or tenant, lab not up, not root: no audit record (ADR 0010)
     text = output is Output.text
@@ -172,13 +175,18 @@ def _print_run(report: dict[str, Any], prefix: str) -> None:
 
 
 @app.command()
-def recover(output: Output = typer.Option(Output.text, "--output", "-o", help="text or json.")
-            ) -> None:
+def recover(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder the drill ran on."),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
     """Finish a drill whose runner died (SIGKILL, reboot): stop its helpers, run its
     rollbacks, write its report. Every drill run does this first anyway."""
     from govops.audit import audited
     from govops.drills.runstate import recover_stale
+    from govops.operators.roles import act
 
+    act(estate, "drill recover", unsigned=unsigned)
     _need_root()
     with audited("drill recover") as audit:
         try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, out
 
 app = typer.Typer(help="The estate model: validate, show, lock addresses, generate.",
                   no_args_is_help=True)
@@ -119,14 +119,17 @@ def show(
 def lock(
     estate: Path = typer.Argument(DEFAULT_ESTATE, help="Estate folder."),
     prune: bool = typer.Option(False, "--prune", help="Free allocations no longer used."),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Pin new allocations in ipam.lock.yaml; existing ones never change."""
     from govops.audit import audited
     from govops.estate import lockfile
     from govops.estate.loader import load_estate
+    from govops.operators.roles import act
 
     loaded = load_estate(estate, prune=prune)  # an invalid estate stops here: no audit record
+    act(estate, "estate lock", unsigned=unsigned)
     lock_path = Path(loaded.lock_path)
     staged = lockfile.stage(lock_path, loaded.allocation)  # an unwritable folder stops here too
     changed = staged is not None

@@ -8,6 +8,7 @@ from functools import cached_property
 from govops.estate.ipam import Allocation
 from govops.estate.model import Cloud, Host, Ipam, NetworkSettings, Node, Province, Site, Tenant
 from govops.estate.policy import DrLevel, Policy
+from govops.estate.settings import EstateSettings
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Estate:
     files: list[str] = field(default_factory=list)
     #: List sections the estate declares explicitly empty (`tenants: []`) → FILE:LINE.
     empty_sections: dict[str, str] = field(default_factory=dict)
+    #: `lab`, `change_approval`, `change_expiry` from province.yaml.
+    settings: EstateSettings = field(default_factory=EstateSettings)
 
     def host_mlps(self, name: str) -> int:
         """A host's MLPS level: its own, else the highest of the tenants it serves."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, out
 
 app = typer.Typer(help="Data-centre hosts: MLPS baseline compliance over SSH.", no_args_is_help=True)
 
@@ -111,6 +111,7 @@ def apply(
     ssh_key: str = SSH_KEY,
     user: str = USER,
     no_host_key_check: bool = NO_HOST_KEY_CHECK,
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
     output: Output = OUTPUT,
 ) -> None:
     """Apply the MLPS baseline and node exporter roles to the hosts (ansible-playbook
@@ -144,6 +145,9 @@ def apply(
     if check:  # a dry run changes nothing: no audit record (ADR 0010)
         report(run_apply(estate, hosts, **options))
         return
+    from govops.operators.roles import act
+
+    act(estate, "hosts apply", unsigned=unsigned)
     with audited("hosts apply", inputs=role_files(), estate_dir=estate, devices=hosts) as audit:
         result = run_apply(estate, hosts, **options)
         audit.add(result.log)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, err, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, err, out
 from govops.errors import CheckFailed
 from govops.network.rollout import DeviceResult, RolloutHooks, RolloutOptions, RolloutSummary
 
@@ -95,6 +95,10 @@ def register(app: typer.Typer) -> None:
         check: bool = typer.Option(False, "--check", help="Diff only: change nothing."),
         verify_timeout: float = typer.Option(90.0, "--verify-timeout",
                                              help="Seconds to wait for sessions and routes."),
+        change: str = typer.Option(None, "--change", help="Run this approved change (govops "
+                                   "change request/approve): needed where the estate says "
+                                   "change_approval: required."),
+        unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
     ) -> None:
         """Roll intended configs out: canary, batches, verify, restore on failure."""
@@ -102,28 +106,31 @@ def register(app: typer.Typer) -> None:
 
         options = RolloutOptions(canary, batch_size, max_failures, workers, check, verify_timeout)
         hooks = ProgressHooks() if output is Output.text else None
-        _report(pushing.push(estate, limit, options, hooks), output)
+        _report(pushing.push(estate, limit, options, hooks, unsigned=unsigned, change=change),
+                output)
 
     @app.command()
     def resume(
         rollout_id: str = typer.Argument(..., help="Rollout id (rollouts/<id>.jsonl)."),
+        unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
     ) -> None:
         """Finish an interrupted rollout from its journal."""
         from govops.network import pushing
 
         hooks = ProgressHooks() if output is Output.text else None
-        _report(pushing.resume(rollout_id, hooks), output)
+        _report(pushing.resume(rollout_id, hooks, unsigned=unsigned), output)
 
     @app.command()
     def rollback(
         rollout_id: str = typer.Argument(..., help="Rollout id (rollouts/<id>.jsonl)."),
+        unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
     ) -> None:
         """Restore every device the rollout touched to the backup taken before it."""
         from govops.network import pushing
 
-        results = pushing.rollback(rollout_id)
+        results = pushing.rollback(rollout_id, unsigned=unsigned)
         if output is Output.json:
             emit_json({"rollout_id": rollout_id, "devices": results})
         else:

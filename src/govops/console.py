@@ -41,7 +41,11 @@ def language(option: str | None) -> Any:
 def emit_json(data: Any) -> None:
     """Print `data` as JSON on stdout (no rich markup, no wrapping); Chinese text stays readable
     (not \\u-escaped), in UTF-8 whatever the terminal's locale."""
-    text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False) + "\n"
+    emit_text(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False) + "\n")
+
+
+def emit_text(text: str) -> None:
+    """Print a document (Markdown) on stdout as it is, in UTF-8 whatever the locale."""
     try:
         sys.stdout.write(text)
     except UnicodeEncodeError:  # a non-UTF-8 locale: JSON is UTF-8 (RFC 8259) anyway

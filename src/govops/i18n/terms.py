@@ -48,6 +48,15 @@ TERMS: dict[str, dict[str, str]] = {
         "restored": N_("restored"),
         "ok": N_("ok"),
     },
+    "severity": {
+        "critical": N_("critical"),
+        "warning": N_("warning"),
+        "info": N_("info"),
+    },
+    "alert-state": {
+        "firing": N_("firing"),
+        "pending": N_("pending"),
+    },
     "replication": {
         "same-city": N_("same-city"),
         "remote-dr": N_("remote DR"),

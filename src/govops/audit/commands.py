@@ -152,7 +152,7 @@ def show(
         when = str(rec.ts).replace("T", " ")[:19] if tr.lang == "en" else local(str(rec.ts), tr.lang)
         table.add_row(str(number), when, person, rec.command, _result(rec.result, tr),
                       subjects[:40] + ("…" if len(subjects) > 40 else ""),
-                      tr("yes") if rec.signed else f"[yellow]{tr('no')}[/]",
+                      tr("yes") if rec.signed else "[yellow]" + tr("no") + "[/]",
                       str(len(rec.artefacts or {})))
     out.print(table)
     out.print(tr("{n} record(s) from {path}", n=len(rows), path=str(path)), highlight=False)

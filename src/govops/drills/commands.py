@@ -195,7 +195,7 @@ def _print_run(report: dict[str, Any], prefix: str, tr: Any) -> None:
     for reason in reasons(report, tr):
         out.print(prefix + escape(tr("  why: {reason}", reason=reason)), highlight=False)
     for warning in report.get("warnings") or []:
-        out.print(f"{prefix}  [yellow]{escape(tr('warning:'))}[/] {escape(warning)}",
+        out.print(prefix + "  [yellow]" + escape(tr("warning:")) + "[/] " + escape(warning),
                   highlight=False)
     if report.get("report_dir"):
         out.print(prefix + escape(tr("  report: {path}", path=f"{report['report_dir']}/"

@@ -84,7 +84,7 @@ def validate(
         emit_json(data)
     else:
         _print_summary(data, tr)
-        out.print(f"[green]{tr('estate is valid')}[/]")
+        out.print("[green]" + tr("estate is valid") + "[/]")
 
 
 @app.command()

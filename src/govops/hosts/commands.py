@@ -46,8 +46,8 @@ def _print(report, tr) -> None:
     style = {PASS: "green", FAIL: "bold red", NA: "yellow"}
     for host in report.hosts:
         t = host.target
-        verdict = (f"[green]{escape(term(tr, 'status', 'pass'))}[/]" if not host.failed else
-                   f"[bold red]{escape(tr('{n} failed', n=len(host.failed)))}[/]")
+        verdict = ("[green]" + escape(term(tr, "status", "pass")) + "[/]" if not host.failed else
+                   "[bold red]" + escape(tr("{n} failed", n=len(host.failed))) + "[/]")
         table = Table(title=f"{t.name} ({t.address}) · {t.context.site} · {t.context.role} · "
                             + escape(tr("MLPS {level}", level=t.level))
                             + f" · {verdict} · {host.seconds:.2f} s",
@@ -56,7 +56,8 @@ def _print(report, tr) -> None:
             table.add_column(col, overflow="fold")
         for r in host.results:
             name = clause_name(r.ref, tr)
-            table.add_row(r.id if tr.lang == "en" else f"{r.id} {tr(r.title)}",
+            title = tr(r.title)
+            table.add_row(r.id if tr.lang == "en" else f"{r.id} {title}",
                           r.ref + (f" {name}" if name and tr.lang == "zh" else ""),
                           f"[{style[r.status]}]{escape(term(tr, 'status', r.status))}[/]",
                           r.observed, r.expected)

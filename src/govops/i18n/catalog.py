@@ -81,19 +81,30 @@ class Translator:
             raise ValueError(f"unknown language {lang!r}")
         self.lang = lang
         self._t = _translations(lang)
+        #: messages asked for that the catalog does not translate (tests assert it is empty)
+        self.missing: set[str] = set()
+
+    def _known(self, message: str) -> bool:
+        catalog = getattr(self._t, "_catalog", None) or getattr(self._t, "_messages", {})
+        return message in catalog or (message, 0) in catalog
 
     def __call__(self, message: str, **fields: Any) -> str:
         """The translation of `message`, its placeholders filled from `fields`."""
         text = self._t.gettext(message)
+        if self.lang != "en" and not self._known(message):
+            self.missing.add(message)
         return text.format(**fields) if fields else text
 
     def ntr(self, singular: str, plural: str, count: int, **fields: Any) -> str:
         """The singular or plural form for `count` (`{n}` is `count`)."""
+        if self.lang != "en" and not self._known(singular):
+            self.missing.add(singular)
         return self._t.ngettext(singular, plural, count).format(n=count, **fields)
 
     def named(self, name: str, display_name: str | None) -> str:
         """A name with its display name: "gz-main (广州主中心)", or the name alone."""
-        return self("{name} ({display_name})", name=name, display_name=display_name) \
+        tr = self
+        return tr("{name} ({display_name})", name=name, display_name=display_name) \
             if display_name else name
 
 

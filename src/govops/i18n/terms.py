@@ -48,6 +48,13 @@ TERMS: dict[str, dict[str, str]] = {
         "restored": N_("restored"),
         "ok": N_("ok"),
     },
+    "scenario": {
+        "switchover": N_("planned switchover to the same-city DR centre"),
+        "site-loss": N_("loss of the primary centre"),
+        "regional-disaster": N_("regional disaster: recovery at the remote DR centre"),
+        "link-cut": N_("extranet uplink cut"),
+        "failback": N_("failback to the primary centre"),
+    },
     "severity": {
         "critical": N_("critical"),
         "warning": N_("warning"),

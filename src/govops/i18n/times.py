@@ -34,5 +34,6 @@ def stamp(when: float | str | datetime, lang: str, seconds: bool = True) -> str:
     text = local(when, lang, seconds)
     from govops.i18n.catalog import translator
 
+    tr = translator(lang)
     # TRANSLATORS: the time shown is already in Asia/Shanghai (UTC+8) in Chinese documents
-    return translator(lang)("{time} UTC", time=text)
+    return tr("{time} UTC", time=text)

@@ -7,20 +7,25 @@ then `python -m govops.i18n.compile`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from govops.i18n.catalog import LOCALES, po_path
 from govops.i18n.extract import extract
 
+#: a fixed date keeps the catalogs' headers from changing on every update
+CREATED = datetime(2026, 12, 7, tzinfo=UTC)
 HEADER = "Messages of govops, the ops automation of provincial e-government (see docs/glossary.md)."
 
 
 def template() -> Catalog:
     """A catalog of every message the code uses, without translations."""
-    catalog = Catalog(project="govops", domain="govops", header_comment=f"# {HEADER}")
+    catalog = Catalog(project="govops", domain="govops", header_comment=f"# {HEADER}",
+                      creation_date=CREATED, revision_date=CREATED)
     for message, places in sorted(extract().items(), key=lambda kv: str(kv[0])):
-        catalog.add(message, locations=[tuple(p.rsplit(":", 1)) for p in places],
+        catalog.add(message, locations=[(f, int(n)) for f, n in (p.rsplit(":", 1) for p in places)],
                     flags=("python-brace-format",) if "{" in str(message) else ())
     return catalog
 
@@ -39,6 +44,12 @@ def update() -> list[str]:
                               header_comment=f"# {HEADER}")
         catalog.update(tmpl, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        catalog.fuzzy = False
+        catalog.revision_date = CREATED
+        catalog.last_translator = "govops"
+        catalog.language_team = "govops"
+        catalog.msgid_bugs_address = ""
+        catalog.version = "0.1"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, sort_output=False, include_previous=False)

@@ -75,7 +75,7 @@ def _print_diffs(diffs: list, tr: Translator) -> None:
     changed = [d for d in diffs if d.changes]
     for d in diffs:
         if d.error:
-            out.print(f"[red]{escape(tr('could not read {error}', error=d.error))}[/]")
+            out.print("[red]" + escape(tr("could not read {error}", error=d.error)) + "[/]")
             continue
         if d.changes:
             out.rule(f"[bold]{d.device}[/] ({d.platform})")
@@ -84,7 +84,7 @@ def _print_diffs(diffs: list, tr: Translator) -> None:
                          "red" if line.startswith("-") and not line.startswith("---") else
                          "cyan" if line.startswith("@@") else "")
                 out.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
-            out.print(f"[bold]{escape(tr('remediation:'))}[/]")
+            out.print("[bold]" + escape(tr("remediation:")) + "[/]")
             for line in d.changes:
                 out.print(f"  {escape(line)}")
         if d.unmanaged:
@@ -92,10 +92,11 @@ def _print_diffs(diffs: list, tr: Translator) -> None:
                                 n=d.unmanaged)))
     failed = sum(1 for d in diffs if d.error)
     in_sync = len(diffs) - len(changed) - failed
-    tail = f"[red]{escape(tr(', {n} unreadable', n=failed))}[/]" if failed else ""
-    out.print(tr("{n} devices: {differ}, {in_sync}", n=len(diffs),
-                 differ=f"[yellow]{escape(tr('{n} differ', n=len(changed)))}[/]",
-                 in_sync=f"[green]{escape(tr('{n} in sync', n=in_sync))}[/]") + tail)
+    tail = "[red]" + escape(tr(", {n} unreadable", n=failed)) + "[/]" if failed else ""
+    differ = "[yellow]" + escape(tr("{n} differ", n=len(changed))) + "[/]"
+    synced = "[green]" + escape(tr("{n} in sync", n=in_sync)) + "[/]"
+    out.print(tr("{n} devices: {differ}, {in_sync}", n=len(diffs), differ=differ,
+                 in_sync=synced) + tail)
 
 
 @app.command()

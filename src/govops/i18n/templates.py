@@ -1,7 +1,7 @@
 """Jinja2 templates shared by both languages: one template, the translator passed in as `tr`.
 
 Every area keeps its templates in `src/govops/<area>/templates/`; messages in them are
-`{{ tr("...", name=value) }}` calls, extracted into the catalog like the Python ones.
+`{{ tr("...", name=value) }}` and `{{ ntr(singular, plural, n) }}` calls, extracted into the catalog like the Python ones.
 """
 
 from __future__ import annotations
@@ -33,5 +33,5 @@ def environment(area: str) -> jinja2.Environment:
 def render(area: str, name: str, tr: Translator, **data: Any) -> str:
     """Render template `name` of `area` in the translator's language."""
     return environment(area).get_template(name).render(
-        tr=tr, lang=tr.lang, term=functools.partial(term, tr),
+        tr=tr, ntr=tr.ntr, lang=tr.lang, term=functools.partial(term, tr),
         stamp=lambda when, seconds=True: stamp(when, tr.lang, seconds), **data)

@@ -31,7 +31,7 @@ $GOVOPS cloud plan --estate inventories/lab
 step "govops drill run site-loss --lang zh (then failback to restore the original roles)"
 # --lang zh: report.zh.md and timeline.zh.png (Beijing time, CJK font) beside the English ones
 $GOVOPS drill run site-loss --lang zh
-SITE_LOSS=$(ls -d dr-drills/reports/*-site-loss* 2>/dev/null | tail -1)
+SITE_LOSS=$(ls -d dr-drills/reports/*-site-loss* 2>/dev/null | tail -1 || true)
 $GOVOPS drill run failback
 
 step "govops audit show / verify (who changed what: SM3 chain, SM2 signatures, artefact digests)"

@@ -73,7 +73,8 @@ def test_reasons_are_said_in_the_readers_language(saved: Path) -> None:
     report = json.loads((saved / "report.json").read_text(encoding="utf-8"))
     report["reason_codes"] = [{"code": "rto-missed", "rto": "301.000", "objective": "300", "level": 6}]
     assert reasons(report, translator("en")) == ["RTO 301.000 s > objective 300 s (DR level 6)"]
-    assert reasons(report, translator("zh")) == ["RTO 301.000 秒，超过恢复时间目标 300 秒（灾难恢复等级 6 级）"]
+    assert reasons(report, translator("zh")) == [
+        "RTO 301.000 秒，超过恢复时间目标 300 秒（灾难恢复等级 6 级）"]
 
 
 def test_timeline_png_uses_the_cjk_font_without_fallback(saved: Path,

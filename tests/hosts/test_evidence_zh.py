@@ -39,7 +39,8 @@ def test_evidence_in_chinese() -> None:
     assert_chinese(text, "网络安全等级保护", "身份鉴别", "安全审计", "入侵防范", "集中管控",
                    "按等保级别汇总", "北京时间")
     assert "检查时间：2026-12-07 10:30:00（北京时间，UTC+8）" in text
-    assert "| 8.1.4.1 a) | 身份鉴别 | SSH：禁止口令登录（仅密钥） (`ssh-password-auth`) | 符合 | no | no |" in text
+    assert ("| 8.1.4.1 a) | 身份鉴别 | SSH：禁止口令登录（仅密钥） (`ssh-password-auth`) | 符合 | no | no |"
+            in text)
     assert "| 7.1.4.1 a) | 身份鉴别 |" in text                # level 2: chapter 7
     assert "| 8.1.5.4 c) | 集中管控 |" in text
     assert "不符合" in text and "不适用" in text

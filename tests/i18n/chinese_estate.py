@@ -19,10 +19,12 @@ NAMES = {
 
 def add_chinese_names(lab: Path) -> Path:
     """Give the lab copy at `lab` the display names of NAMES; returns `lab`."""
-    replace(lab / "province.yaml", "  code: GD-LAB\n", f"  code: GD-LAB\n  display_name: {NAMES['province']}\n")
+    replace(lab / "province.yaml", "  code: GD-LAB\n",
+            f"  code: GD-LAB\n  display_name: {NAMES['province']}\n")
     replace(lab / "sites.yaml", "description: main data centre}",
             f"description: main data centre, display_name: {NAMES['site']}}}")
-    replace(lab / "clouds.yaml", "  - name: gd-gov\n", f"  - name: gd-gov\n    display_name: {NAMES['cloud']}\n")
+    replace(lab / "clouds.yaml", "  - name: gd-gov\n",
+            f"  - name: gd-gov\n    display_name: {NAMES['cloud']}\n")
     replace(lab / "tenants.yaml", "    system: social-security\n",
             f"    system: social-security\n    display_name: {NAMES['tenant']}\n")
     replace(lab / "network.yaml", "  - {name: town-tianhe-a, level: town,",

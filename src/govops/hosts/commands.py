@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 import typer
-
-import enum
 
 from govops.console import Output, emit_json, emit_text, lang_option, language, out
 

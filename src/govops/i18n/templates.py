@@ -1,7 +1,8 @@
 """Jinja2 templates shared by both languages: one template, the translator passed in as `tr`.
 
 Every area keeps its templates in `src/govops/<area>/templates/`; messages in them are
-`{{ tr("...", name=value) }}` and `{{ ntr(singular, plural, n) }}` calls, extracted into the catalog like the Python ones.
+`{{ tr("...", name=value) }}` and `{{ ntr(singular, plural, n) }}` calls, extracted into the
+catalog like the Python ones.
 """
 
 from __future__ import annotations

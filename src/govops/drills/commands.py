@@ -187,14 +187,14 @@ def _print_run(report: dict[str, Any], prefix: str, tr: Any) -> None:
     """One run's summary line, reasons, warnings and report path, for people."""
     from rich.markup import escape
 
-    from govops.drills.report_md import file_name, reasons
+    from govops.drills.report_md import file_name, reasons, warnings
     from govops.drills.runner import summary_line
 
     colour = {"pass": "green", "fail": "red"}.get(report.get("verdict", ""), "yellow")
     out.print(f"{prefix}[{colour}]{escape(summary_line(report, tr))}[/]", highlight=False)
     for reason in reasons(report, tr):
         out.print(prefix + escape(tr("  why: {reason}", reason=reason)), highlight=False)
-    for warning in report.get("warnings") or []:
+    for warning in warnings(report, tr):
         out.print(prefix + "  [yellow]" + escape(tr("warning:")) + "[/] " + escape(warning),
                   highlight=False)
     if report.get("report_dir"):

@@ -49,6 +49,20 @@ TIMELINE = {
 }
 
 
+#: Warnings of a report, by code (report.json keeps `warning_codes` beside the English text).
+WARNINGS = {
+    "rto-above-target": N_("RTO {rto} s is above the drill's target of {target} s"),
+    "no-timeline": N_("timeline.png not drawn: {error}"),
+}
+
+
+def say_warning(warning: dict[str, Any], tr: Any) -> str:
+    """One warning (`{"code": …, fields}`) in the translator's language."""
+    message = WARNINGS.get(warning.get("code", ""))
+    fields = {k: v for k, v in warning.items() if k != "code"}
+    return tr(message, **fields) if message else str(fields)
+
+
 def _fmt(template: str, event: dict[str, Any]) -> str:
     class _Missing(dict):
         def __missing__(self, key: str) -> str:
@@ -118,9 +132,12 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
                                before_detail=before_detail, after_detail=after_detail)
     reasons = [m.say_reason(r, translator("en")) for r in reason_codes]
     target = ctx.get("target") or {}
-    warnings = []
+    warnings: list[str] = []
+    warning_codes: list[dict[str, Any]] = []
     if target.get("rto_s") is not None and rto_s is not None and rto_s > target["rto_s"]:
-        warnings.append(f"RTO {rto_s:.3f} s is above the drill's target of {target['rto_s']} s")
+        code = {"code": "rto-above-target", "rto": f"{rto_s:.3f}", "target": target["rto_s"]}
+        warning_codes.append(code)
+        warnings.append(say_warning(code, translator("en")))
     lag = next((e for e in reversed(events) if e.get("event") == "async-lag"), None)
     t0 = fault_events[0]["t"] if fault_events else ctx.get("started_at", 0.0)
     load_stopped = next((e for e in reversed(events) if e.get("event") == "load-stopped"), None)
@@ -135,6 +152,7 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
         "reasons": reasons,
         "reason_codes": reason_codes,
         "warnings": warnings,
+        "warning_codes": warning_codes,
         "rto_s": rto_s,
         "rpo_s": rpo_s,
         "lost_writes": lost,
@@ -181,7 +199,9 @@ def write_report(work: WorkDir, journal: dict[str, Any] | None, *,
         report["timeline_png"] = "timeline.png"
     except Exception as exc:  # noqa: BLE001 - a missing plot must not lose the report
         report["timeline_png"] = None
-        report["warnings"].append(f"timeline.png not drawn: {exc}")
+        code = {"code": "no-timeline", "error": str(exc)}
+        report["warning_codes"].append(code)
+        report["warnings"].append(say_warning(code, translator("en")))
     write_json(work.path / "report.json", report)
     (work.path / "report.md").write_text(markdown(report), encoding="utf-8")
     return report

@@ -48,6 +48,17 @@ def reasons(report: dict[str, Any], tr: Translator) -> list[str]:
     return [m.say_reason(r, tr) for r in codes]
 
 
+def warnings(report: dict[str, Any], tr: Translator) -> list[str]:
+    """The report's warnings in the translator's language (codes when report.json has them)."""
+    from govops.drills.report import say_warning
+
+    codes = report.get("warning_codes")
+    if codes is None:
+        return list(report.get("warnings") or [])
+    extra = list(report.get("warnings") or [])[len(codes):]  # added after the report (drill run)
+    return [say_warning(w, tr) for w in codes] + extra
+
+
 def markdown(report: dict[str, Any], tr: Translator) -> str:
     """The whole report as Markdown in the translator's language."""
     timeline = [{**e, "text": timeline_text(e, tr),
@@ -70,11 +81,10 @@ def markdown(report: dict[str, Any], tr: Translator) -> str:
     def target_cell(key: str) -> str:
         return "–" if target.get(key) is None else f"{target[key]} s"
 
-    warnings = list(report.get("warnings") or [])
     return render("drills", "report.md.j2", tr, r=_Obj(report), obj=_Obj(report["objective"]),
                   ss=_Obj(report["steady_state"]), timeline=timeline,
                   restored=[e for e in timeline if e["event"] in RESTORING],
-                  reasons=reasons(report, tr), warnings=warnings, s=s, held=held, rel=rel,
+                  reasons=reasons(report, tr), warnings=warnings(report, tr), s=s, held=held, rel=rel,
                   phase=phase, target=target_cell)
 
 

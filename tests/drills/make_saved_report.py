@@ -28,7 +28,8 @@ def make(folder: Path = HERE) -> Path:
                  "dc-b takes over",
         "objective": {"rto_s": 300, "rpo_s": 0, "level": 6, "name": "level 6"},
         "target": {"rto_s": 30}, "rate": 200, "started_at": T - 20, "dc_dir": "",
-        "configuration": {"work_dir": str(folder), "dc_dir": ""}, "experiment": "dr-drills/site-loss.json"})
+        "configuration": {"work_dir": "dr-drills/reports/site-loss", "dc_dir": ""},
+        "experiment": "dr-drills/site-loss.json"})
     events = [("fault", T, {"lost": ["dc-a"], "label": "loss of dc-a", "expect": "dc-b"}),
               ("cut", T, {"centre": "dc-a"}), ("detected", T + 0.31, {"centre": "dc-a"}),
               ("promoting", T + 0.32, {"centre": "dc-b"}),

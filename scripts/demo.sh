@@ -57,8 +57,10 @@ $GOVOPS lab reach
 step "govops cloud plan --estate inventories/lab"
 $GOVOPS cloud plan --estate inventories/lab
 
-step "govops drill run site-loss (then failback to restore the original roles)"
-$GOVOPS drill run site-loss
+step "govops drill run site-loss --lang zh (then failback to restore the original roles)"
+# --lang zh: report.zh.md and timeline.zh.png (Beijing time, CJK font) beside the English ones
+$GOVOPS drill run site-loss --lang zh
+SITE_LOSS=$(ls -d dr-drills/reports/*-site-loss* 2>/dev/null | tail -1 || true)
 $GOVOPS drill run failback
 
 step "govops audit show / verify (who changed what: SM3 chain, SM2 signatures, artefact digests)"
@@ -69,3 +71,7 @@ $GOVOPS audit verify --since "$START" --require-signed
 step "done"
 $GOVOPS lab status
 echo "The lab is still up: explore it (govops lab status, govops ops serve), then govops lab down."
+echo "Chinese drill report (演练报告): ${SITE_LOSS:-dr-drills/reports/<time>-site-loss}/report.zh.md" \
+     "(timeline.zh.png beside it; re-render: $GOVOPS drill report DIR --lang zh)"
+echo "Ops page in Chinese (运维中心): $GOVOPS ops serve --lang zh, then http://127.0.0.1:9861/" \
+     "(language switch on the page: ?lang=zh | ?lang=en)"

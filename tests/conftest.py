@@ -13,6 +13,9 @@ import pytest
 from tests.labguard import clean_lab_between_modules, final_check  # noqa: F401 (autouse)
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests read English output unless they ask for Chinese: the machine's LANG (zh_CN.UTF-8 on an
+# ops workstation) or an exported GOVOPS_LANG must not switch the suite's language (ADR 0019).
+os.environ["GOVOPS_LANG"] = "en"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -137,8 +137,8 @@ def test_every_command_calls_the_gate_before_it_touches_anything(
 
 def test_lab_up_and_down_on_the_lab_estate_need_no_operator(lab_copy: Path, sentinel, cli,
                                                             tmp_path: Path, monkeypatch) -> None:
-    from govops.lab import routers
     from govops.lab import commands as lab_commands
+    from govops.lab import routers
 
     def reached(*_args, **_kwargs):
         raise SystemExit(7)  # the build: past the gate, and no lab is brought up here

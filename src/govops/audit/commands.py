@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import Output, emit_json, lang_option, language, out
 
 app = typer.Typer(help="Tamper-evident audit trail (SM3 chain, SM2 signatures) and detached "
                   "signatures.", no_args_is_help=True)
@@ -131,10 +131,14 @@ def show(
     limit: int = typer.Option(0, "--limit", "-n", help="Only the last N matches (0: all)."),
     log: Path = typer.Option(None, "--log", help=LOG_HELP),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+    lang: str = lang_option(),
 ) -> None:
-    """List audit records as a table (or JSON), newest last."""
+    """List audit records as a table (or JSON), newest last; times are UTC in English and
+    Beijing time (UTC+8) in Chinese."""
     from govops.audit.query import select
+    from govops.i18n.times import local
 
+    tr = language(lang)
     path = _log(log)
     rows, damaged = select(path, command=command, device=device, tenant=tenant, since=since)
     if limit:
@@ -145,20 +149,39 @@ def show(
     from rich.table import Table
 
     table = Table(show_edge=False)
-    for col in ("#", "time (UTC)", "who", "command", "result", "devices/tenants", "signed", "files"):
-        table.add_column(col, justify="right" if col in ("#", "files") else "left",
-                         no_wrap=col in ("#", "time (UTC)", "command", "signed"))
+    columns = (("#", "#"), ("time", tr("time (UTC)")), ("who", tr("who")),
+               ("command", tr("command")), ("result", tr("result")),
+               ("subjects", tr("devices/tenants")), ("signed", tr("signed")),
+               ("files", tr("files")))
+    for col, label in columns:
+        table.add_column(label, justify="right" if col in ("#", "files") else "left",
+                         no_wrap=col in ("#", "time", "command", "signed"))
     for number, rec in rows:
         who = rec.who or {}
         person = who.get("user", "?") + (f" / {who['operator']}" if who.get("operator") else "")
         subjects = ", ".join([*(rec.devices or []), *(rec.tenants or [])])
-        table.add_row(str(number), str(rec.ts).replace("T", " ")[:19], person, rec.command,
-                      rec.result, subjects[:40] + ("…" if len(subjects) > 40 else ""),
-                      "yes" if rec.signed else "[yellow]no[/]", str(len(rec.artefacts or {})))
+        when = str(rec.ts).replace("T", " ")[:19] if tr.lang == "en" else local(str(rec.ts), tr.lang)
+        table.add_row(str(number), when, person, rec.command, _result(rec.result, tr),
+                      subjects[:40] + ("…" if len(subjects) > 40 else ""),
+                      tr("yes") if rec.signed else "[yellow]" + tr("no") + "[/]",
+                      str(len(rec.artefacts or {})))
     out.print(table)
-    out.print(f"{len(rows)} record(s) from {path}")
+    out.print(tr("{n} record(s) from {path}", n=len(rows), path=str(path)), highlight=False)
     if damaged:
-        out.print(f"[yellow]{damaged} damaged line(s) skipped: run govops audit verify[/]")
+        out.print("[yellow]" + tr("{n} damaged line(s) skipped: run govops audit verify",
+                                  n=damaged) + "[/]")
+
+
+def _result(result: str, tr) -> str:
+    """An audit record's result for people: "ok", "failed: …", "interrupted: …" translated
+    by their first word (the detail stays as recorded)."""
+    from govops.i18n import N_
+
+    words = {"ok": N_("ok"), "failed": N_("failed"), "interrupted": N_("interrupted")}
+    head, sep, rest = str(result).partition(":")
+    if head in words:
+        return tr(words[head]) + (tr(": ") + rest.strip() if sep else "")
+    return str(result)
 
 
 @app.command("sign-file")

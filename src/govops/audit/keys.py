@@ -61,7 +61,7 @@ def _now() -> str:
 def _write_private(path: Path, data: dict) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
+        json.dump(data, handle, indent=2, ensure_ascii=False)
         handle.write("\n")
 
 
@@ -96,7 +96,7 @@ def _aad(key_id: str) -> bytes:
 
 
 def write_public(path: Path, pub: PublicKey) -> None:
-    path.write_text(json.dumps(pub.to_json(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(pub.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _read_json(path: Path, what: str) -> dict:

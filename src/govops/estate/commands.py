@@ -29,6 +29,14 @@ def _print_summary(data: dict) -> None:
               f"({data['departments']} departments)    hosts: {data['hosts']}")
     levels = ", ".join(f"{level} {n}" for level, n in data["nodes"].items())
     out.print(f"nodes: {sum(data['nodes'].values())} ({levels})    links: {data['links']}")
+    for name, plane in data.get("planes", {}).items():
+        label = f"{name} ({plane['display_name']})" if plane["display_name"] else name
+        where = "global table" if plane["default"] else (
+            f"instance {plane['instance']}, id {plane['id']}")
+        out.print(f"plane {escape(label)}: {where}, MLPS {plane['mlps']}, "
+                  f"{plane['routers']} routers, {plane['links']} links")
+        for leak in plane["leaks"]:
+            out.print(f"  leak at {escape(leak)}")
     table = Table(title="IPAM pools", show_edge=False)
     for col in ("pool", "prefix", "block", "used", "capacity", "%"):
         table.add_column(col, justify="right" if col in ("used", "capacity", "%") else "left")

@@ -25,12 +25,18 @@ POOLS: dict[str, str] = {
     "lan-county-v6": "county LANs",
     "lan-town-v4": "town LANs",
     "lan-town-v6": "town LANs",
-    "isolated-v4": "isolated-plane LANs",
-    "isolated-v6": "isolated-plane LANs",
     "host-v4": "data-centre host management (/32)",
     "host-v6": "data-centre host management (/128)",
     "tenant-v4": "tenant subnets",
     "tenant-v6": "tenant subnets",
+}
+
+
+#: Pools an estate may define without a plane naming them: the isolated plane's LANs, which an
+#: estate without `planes:` takes them from.
+LEGACY_POOLS: dict[str, str] = {
+    "isolated-v4": "isolated-plane LANs",
+    "isolated-v6": "isolated-plane LANs",
 }
 
 

@@ -245,6 +245,11 @@ def check_leaks(planes: dict[str, PlaneSpec], declared: dict[str, Located],
             continue
         for i, leak in enumerate(spec.leaks):
             label = f'plane "{spec.name}": leak {i + 1}'
+            if spec.default:
+                problems.append(where.problem(
+                    f"{label}: the default plane declares no leaks: declare it on the plane that "
+                    "needs to reach the prefix (its `to` is this plane)", "leaks", i))
+                continue
             if leak.to not in planes or leak.to == spec.name:
                 others = [p for p in planes if p != spec.name]
                 problems.append(where.problem(

@@ -55,6 +55,8 @@ class LeakView:
     #: The plane on the other side of the leak, and its routing instance ("" = global table).
     peer_plane: str
     peer_instance: str
+    #: The other plane's id (its OSPF process; 0 for the default plane).
+    peer_id: int
     #: True on the side the leak is declared for (it reaches `routes` in the other plane);
     #: False on the side that only routes the answers back (never redistributed).
     outbound: bool
@@ -65,6 +67,9 @@ class LeakView:
     #: Prefixes routed through the leak from this side, by family.
     routes_v4: tuple[str, ...]
     routes_v6: tuple[str, ...]
+    #: On the declaring side, the plane's own pools: what the other side routes back.
+    back_v4: tuple[str, ...] = ()
+    back_v6: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,16 +215,18 @@ def leak_views(estate: Estate, name: str, plane: str) -> tuple[LeakView, ...]:
             key = leak_key(name, spec.name, leak.to)
             a4, b4 = _ends(estate.prefix(pool[0], key) or "0.0.0.0/31")
             a6, b6 = _ends(estate.prefix(pool[1], key) or "::/127")
+            back = _own_prefixes(estate, spec.name)
             if outbound:
                 routes = [p for p in leak.prefixes if ":" not in p], [
                     p for p in leak.prefixes if ":" in p]
             else:
-                routes = _own_prefixes(estate, spec.name)
+                routes, back = back, ([], [])
             mine4, peer4 = (a4, b4) if outbound else (b4, a4)
             mine6, peer6 = (a6, b6) if outbound else (b6, a6)
-            found.append(LeakView(other, estate.planes[other].instance, outbound, mine4, mine6,
+            found.append(LeakView(other, estate.planes[other].instance, estate.planes[other].id,
+                                  outbound, mine4, mine6,
                                   _host(peer4), _host(peer6), tuple(routes[0]),
-                                  tuple(routes[1])))
+                                  tuple(routes[1]), tuple(back[0]), tuple(back[1])))
     return tuple(found)
 
 

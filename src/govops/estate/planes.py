@@ -139,6 +139,7 @@ def resolve(declared: dict[str, Located], nodes: dict[str, Located], decls: list
                 report(f'pool "{pool}" ({role}) is not in ipam.pools'
                        f"{did_you_mean(pool, pools)}: add it there or fix the name",
                        "pools", role)
+                roles[role] = pool  # named: its nodes' LANs are not a second problem
                 continue
             if pool not in standard:
                 if pool in owners and owners[pool] != plane.name:
@@ -225,8 +226,9 @@ def link_planes(links: list[Link], carry: dict[str, tuple[str, ...]],
         if only is None:
             out[link.id] = both
             continue
+        known = {p for c in carry.values() for p in c}
         for name in only:
-            if name not in both:
+            if name not in both and name in known:  # an unknown name: check_names says so
                 ends = [e for e in (link.a, link.b) if name not in carry[e]]
                 problems.append(item.problem(
                     f'link {link.id}: plane "{name}" is not carried by {" and ".join(ends)}: '

@@ -343,8 +343,6 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
                                    set(collected.singletons["ipam"].obj.pools),
                                    set(STANDARD_POOLS), problems)
     plane_rules.check_names(resolved, nodes, lists["links"], problems)
-    if problems:
-        return None
     carry = plane_rules.carried(resolved, nodes)
     plane_rules.check_leaks(resolved, planes, carry, problems)
     decls = {f"{d.obj.a}~{d.obj.b}": d for d in lists["links"]}

@@ -97,6 +97,8 @@ class Shared:
     #: The reflectors' view of their clients: one neighbour per family, sorted by address.
     rr_clients_v4: tuple[BgpNeighbor, ...]
     rr_clients_v6: tuple[BgpNeighbor, ...]
+    #: The first of `protected_v4`/`_v6` ("" when there is none): the one isolated pool of
+    #: estates before planes were declared.
     isolated_v4: str
     isolated_v6: str
     #: The own pools of every plane other than the default one whose policy filters it: other
@@ -284,7 +286,6 @@ def shared_context(estate: Estate) -> Shared:
         (rrs if node.level == RR_LEVEL else clients).append(peer)
     rrs.sort(key=lambda p: _addr_key(p.ipv4))
     clients.sort(key=lambda p: _addr_key(p.ipv4))
-    pools = estate.ipam.pools
 
     def split(addrs: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         items = list(addrs)
@@ -308,8 +309,8 @@ def shared_context(estate: Estate) -> Shared:
         rr_clients_v6=tuple(sorted(
             (BgpNeighbor("client", p.ipv6, p.name, net.asn, "RR-CLIENTS-V6")
              for p in clients), key=lambda n: _addr_key(n.addr))),
-        isolated_v4=protected_v4[0] if protected_v4 else pools["loopback-v4"].prefix,
-        isolated_v6=protected_v6[0] if protected_v6 else pools["loopback-v6"].prefix,
+        isolated_v4=protected_v4[0] if protected_v4 else "",
+        isolated_v6=protected_v6[0] if protected_v6 else "",
         protected_v4=protected_v4,
         protected_v6=protected_v6,
         aggregate_v4=estate.province.ipv4_aggregate,

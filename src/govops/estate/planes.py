@@ -83,7 +83,7 @@ def _implicit(nodes: dict[str, Located], decls: list[Located]) -> list[PlaneDecl
 def resolve(declared: dict[str, Located], nodes: dict[str, Located], decls: list[Located],
             pools: set[str], standard: set[str], problems: list[Problem]) -> dict[str, PlaneSpec]:
     """The estate's planes, checked (each problem located at the plane's declaration)."""
-    located = {name: item for name, item in declared.items()}
+    located = dict(declared)
     decls_list = [item.obj for item in declared.values()] or _implicit(nodes, decls)
     defaults = [p for p in decls_list if p.default]
     if declared and not defaults:
@@ -103,9 +103,9 @@ def resolve(declared: dict[str, Located], nodes: dict[str, Located], decls: list
     for plane in decls_list:
         where = located.get(plane.name)
 
-        def report(message: str, *path: object, _where=where) -> None:
+        def report(message: str, *path: object, _where=where, _name=plane.name) -> None:
             if _where is not None:
-                problems.append(_where.problem(f'plane "{plane.name}": {message}', *path))
+                problems.append(_where.problem(f'plane "{_name}": {message}', *path))
 
         if not 1 <= plane.mlps <= 5:
             report(f"MLPS level {plane.mlps} is out of range: use 1 to 5", "mlps")

@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from govops.estate import planes as plane_rules
 from govops.estate.devices import model_table
 from govops.estate.errors import Problem, did_you_mean
 from govops.estate.estate import Estate, Link
 from govops.estate.geo import distance_km
-from govops.estate import planes as plane_rules
 from govops.estate.ipam import POOLS as STANDARD_POOLS
 from govops.estate.ipam import Allocation
 from govops.estate.model import UPSTREAM_LEVEL, Node, Site, Tenant

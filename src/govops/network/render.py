@@ -688,8 +688,6 @@ def _render_parallel(estate: Estate, wanted: list[str], shared: Shared, folder: 
 
 
 def _problems(estate: Estate, configs: dict[str, str]) -> list[str]:
-    from govops.network.lint import lint_config
-
     problems = []
     for name, text in configs.items():
         problems += _lint(name, estate.nodes[name].platform, text)

@@ -36,6 +36,15 @@ def _print_summary(data: dict, tr: Translator) -> None:
                            for level, n in data["nodes"].items())
     out.print(tr("nodes: {total} ({levels})    links: {links}", total=sum(data["nodes"].values()),
                  levels=levels, links=data["links"]))
+    for name, plane in data.get("planes", {}).items():
+        label = f"{name} ({plane['display_name']})" if plane["display_name"] else name
+        where = tr("global table") if plane["default"] else tr(
+            "instance {instance}, id {id}", instance=plane["instance"], id=plane["id"])
+        out.print(tr("plane {label}: {where}, MLPS {mlps}, {routers} routers, {links} links",
+                     label=escape(label), where=where, mlps=plane["mlps"],
+                     routers=plane["routers"], links=plane["links"]))
+        for leak in plane["leaks"]:
+            out.print(tr("  leak at {leak}", leak=escape(leak)))
     table = Table(title=tr("IPAM pools"), show_edge=False)
     columns = (("pool", tr("pool")), ("prefix", tr("prefix")), ("block", tr("block")),
                ("used", tr("used")), ("capacity", tr("capacity")), ("%", "%"))

@@ -32,6 +32,7 @@ from govops.estate.model import (
     LinkDecl,
     NetworkSettings,
     Node,
+    PlaneDecl,
     Province,
     Site,
     Tenant,
@@ -53,6 +54,7 @@ LISTS: dict[str, type[BaseModel]] = {
     "nodes": Node,
     "links": LinkDecl,
     "hosts": Host,
+    "planes": PlaneDecl,
 }
 #: A file with a top-level `plugin:` is an Ansible inventory source for this estate.
 ANSIBLE_KEYS = {"plugin", "estate", "strict", "compose", "groups", "keyed_groups", "cache"}

@@ -31,16 +31,20 @@ def render(
                                   "One is fastest on a busy machine."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
-    """Render the intended config of every device (or --device) into OUT/<device>.cfg."""
+    """Render the intended config of every device (or --device) into OUT/<device>.cfg, and,
+    on platforms that run one routing instance per plane (FRR), each non-default plane's
+    config into OUT/<device>@<plane>.cfg."""
     import os
 
     from govops.estate.loader import load_estate
-    from govops.network.render import render_all, write_configs
+    from govops.network.render import render_all, render_planes, write_configs
 
     t0 = time.perf_counter()
     loaded = load_estate(estate)
     configs = render_all(loaded, device or None, validate=validate,
                          jobs=jobs or min(4, os.cpu_count() or 1))
+    instances = render_planes(loaded, device or None, validate=validate)
+    configs = {**configs, **instances}
     if str(out_dir) == "-":
         import sys
 
@@ -50,7 +54,9 @@ def render(
     paths = write_configs(configs, out_dir)
     seconds = time.perf_counter() - t0
     if output is Output.json:
-        emit_json({"estate": str(estate), "out": str(out_dir), "devices": list(configs),
+        emit_json({"estate": str(estate), "out": str(out_dir),
+                   "devices": [n for n in configs if n not in instances],
+                   "plane_instances": list(instances),
                    "files": [str(p) for p in paths], "seconds": round(seconds, 3)})
         return
     if len(paths) == 1:

@@ -32,7 +32,7 @@ GUANGDONG = {
 }
 LAB = {"town-tianhe-a": "FRR 8.4 town with the isolated plane (the lab's routers)",
        "prov-core-1": "FRR province core: the way back of the isolated plane's declared leak"}
-#: (router, plane) → why: the lab's per-plane FRR instances (`router@plane`, ADR 0018)
+#: (router, plane) → why: the lab's per-plane FRR instances (`router@plane`, ADR 0021)
 LAB_PLANES = {
     ("town-tianhe-a", "isolated"): "a town's isolated-plane instance: LAN, logical uplinks",
     ("prov-core-1", "isolated"): "the core's isolated-plane instance with the declared leak",

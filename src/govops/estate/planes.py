@@ -4,7 +4,7 @@ An estate declares its planes (`planes:`), or has the two it always had: the def
 `extranet`, plus `isolated` when a node or link names it. Every router carries the default
 plane (its global routing table). A node's `planes:` are the planes it attaches to (a LAN in
 each); the routers above it carry those planes up to the province core, over every uplink,
-as one logical link per plane (VRF-lite, ADR 0018). A link carries every plane both ends
+as one logical link per plane (VRF-lite, ADR 0021). A link carries every plane both ends
 carry, unless its declaration narrows that (`planes: [...]`); eBGP links only the default
 plane. Leaks between planes exist only where a plane declares them.
 """

@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The lab: FRR routers with sshd, PostgreSQL for the three centres, Prometheus and exporters,
-# podman hosts for the role tests, chromium for the ops page test.
+# podman hosts for the role tests, chromium for the ops page test; a CJK font (and fontconfig's
+# fc-match, which finds it) for the Chinese drill timelines and the zh ops page.
 APT_PKGS="frr openssh-server iputils-ping nftables iproute2 procps util-linux bc curl
   postgresql prometheus prometheus-blackbox-exporter prometheus-postgres-exporter
   prometheus-frr-exporter prometheus-node-exporter prometheus-alertmanager
-  podman debootstrap runc chromium"
+  podman debootstrap runc chromium fonts-wqy-microhei fontconfig"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=""
   for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
@@ -32,3 +33,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[test]'
   touch "$stamp"
 fi
+# the message catalogs (src/govops/locale/*/LC_MESSAGES/govops.po → .mo), every time: a .po can
+# change without pyproject.toml changing
+.venv/bin/python -m govops.i18n.compile >/dev/null

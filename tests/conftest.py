@@ -13,6 +13,9 @@ import pytest
 from tests.labguard import clean_lab_between_modules, final_check  # noqa: F401 (autouse)
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests read English output unless they ask for Chinese: the machine's LANG (zh_CN.UTF-8 on an
+# ops workstation) or an exported GOVOPS_LANG must not switch the suite's language (ADR 0019).
+os.environ["GOVOPS_LANG"] = "en"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -45,16 +48,51 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = f"skipped, but GOVOPS_NO_SKIP=1 requires it to run: {reason}"
 
 
+#: The test session's operator (ADR 0018): holds every role on the lab estate.
+SESSION_OPERATOR = "test-session"
+SESSION_PASSPHRASE = "test session passphrase"
+
+
+def make_registry(path: Path, signer_key: Path, passphrase: str, entries: list[tuple[Path, list[str]]]
+                  ) -> Path:
+    """Write a signed operator registry at `path`: each (public or private key file, roles),
+    signed by the first entry's key (`signer_key`, which must be a security administrator)."""
+    from govops.audit import keys
+    from govops.operators.registry import Registry, operator_from_key, render
+
+    operators = tuple(operator_from_key(keys.load_public(k).operator, keys.load_public(k), roles)
+                      for k, roles in entries)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(Registry(path, operators), keys.unlock(signer_key, passphrase)),
+                    encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_audit_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Audited commands run by any test (in-process or as `govops` subprocesses, module-scoped
-    lab fixtures included) append to a scratch log, never the checkout's audit/audit.jsonl, and
-    sign with no developer's key; tests about the trail set their own log and key."""
+    lab fixtures included) append to a scratch log, never the checkout's audit/audit.jsonl.
+    They act as the test session's operator: a key made here (no developer's key), holding
+    every role in a registry that the lab estate (`lab: true`) takes from GOVOPS_LAB_OPERATORS,
+    so the committed inventories/lab stays as it is. Change files go to a scratch folder.
+    Tests about the trail or the roles set their own log, key and registry."""
+    from govops.audit import keys
+    from govops.operators.registry import ROLES
+
     log = tmp_path_factory.mktemp("audit") / "audit.jsonl"
+    folder = tmp_path_factory.mktemp("session-operator")
+    key, _, _ = keys.generate(folder, SESSION_OPERATOR, SESSION_PASSPHRASE, iterations=2000)
+    registry = make_registry(folder / "operators.yaml", key, SESSION_PASSPHRASE, [(key, list(ROLES))])
     patch = pytest.MonkeyPatch()
     patch.setenv("GOVOPS_AUDIT_LOG", str(log))
-    for name in ("GOVOPS_AUDIT_KEY", "GOVOPS_AUDIT_PASSPHRASE", "GOVOPS_AUDIT_KEYRING"):
+    for name in ("GOVOPS_AUDIT_KEYRING", "GOVOPS_AUDIT_PASSPHRASE_FILE", "GOVOPS_OPERATORS_ANCHOR"):
         patch.delenv(name, raising=False)
+    patch.setenv("GOVOPS_AUDIT_KEY", str(key))
+    patch.setenv("GOVOPS_AUDIT_PASSPHRASE", SESSION_PASSPHRASE)
+    patch.setenv("GOVOPS_LAB_OPERATORS", str(registry))
+    patch.setenv("GOVOPS_CHANGES_DIR", str(tmp_path_factory.mktemp("changes")))
+    # a developer's (or make demo's) ~/.config/govops/identity.yaml never applies in tests
+    patch.setenv("GOVOPS_IDENTITY", str(folder / "no-identity.yaml"))
     yield log
     patch.undo()
 

@@ -50,6 +50,9 @@ def _register() -> None:
     from govops.operators.commands import app as operators_app
 
     app.add_typer(operators_app, name="operators")
+    from govops.changes.commands import app as change_app
+
+    app.add_typer(change_app, name="change")
     from govops.monitoring.commands import exporter, monitoring_app, ops_app
 
     app.command("exporter")(exporter)

@@ -173,9 +173,9 @@ def test_restore_with_a_wrong_key_pushes_nothing(tmp_path: Path, lab,
 
 
 @pytest.fixture
-def pushed(tmp_path: Path, lab, monkeypatch: pytest.MonkeyPatch):
+def pushed(tmp_path: Path, lab, monkeypatch: pytest.MonkeyPatch, signing):
     """A journalled rollout of two devices whose backups are encrypted; `pushing` talks to
-    fake devices. Returns (rollouts root, rollout id, fleet)."""
+    fake devices; a system administrator acts. Returns (rollouts root, rollout id, fleet)."""
     from govops.network import pushing
 
     names = _devices(lab, 2)

@@ -194,9 +194,35 @@ def test_deleted_artefact_is_named(trail: Trail, cli) -> None:
 
 
 def test_unsigned_record_after_signed_ones_fails(trail: Trail, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record that claims to be a keyless refusal but says it changed something counts as
+    plainly unsigned: after signed records, a failure."""
     monkeypatch.delenv("GOVOPS_AUDIT_KEY")
-    record("cloud destroy", ["govops", "cloud", "destroy"], "ok")
+    record("cloud destroy", ["govops", "cloud", "destroy"], "ok", unsigned="refusal")
     assert "record 7 (seq 7, cloud destroy): unsigned, but records before it are signed" in broken(cli)
+
+
+def test_lab_and_refusal_records_after_signed_ones_are_counted_apart(
+        trail: Trail, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOVOPS_AUDIT_KEY")
+    record("estate lock", ["govops", "estate", "lock", "--unsigned"], "ok")  # allowed: "lab"
+    record("net push", ["govops", "net", "push"], "refused: no key", unsigned="refusal")
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and ("6 signed, 1 unsigned on request (lab, chain only), 1 unsigned "
+                          "refusals") in out
+    report = json.loads(cli("audit", "verify", "--output", "json")[1])
+    assert (report["unsigned_lab"], report["unsigned_refusals"], report["unsigned"]) == (1, 1, 0)
+    assert "record 7 (seq 7, estate lock): unsigned on request (lab), but --require-signed" in \
+        broken(cli, "--require-signed")
+
+
+def test_without_a_key_or_a_reason_nothing_is_recorded(audit_env: Path) -> None:
+    from govops.audit.trail import allow_unsigned
+    from govops.errors import NotAllowed
+
+    allow_unsigned(None)
+    with pytest.raises(NotAllowed, match="every audit record is signed"):
+        record("estate lock", ["govops"], "ok")
+    assert not audit_env.exists()
 
 
 def test_missing_head_fails(trail: Trail, cli) -> None:
@@ -228,8 +254,10 @@ def test_unsigned_log_passes_unless_signatures_are_required(audit_env: Path, cli
     for n in range(3):
         record("estate lock", ["govops"], f"ok {n}")
     code, out, _ = cli("audit", "verify")
-    assert code == 0 and "3 unsigned (chain only)" in out
-    assert "record 1 (seq 1, estate lock): unsigned" in broken(cli, "--require-signed")
+    assert code == 0 and "3 unsigned on request (lab, chain only)" in out
+    assert "record 1 (seq 1, estate lock): unsigned on request (lab)" in broken(cli, "--require-signed")
+    # make demo checks only its own records: --require-signed from --since on
+    assert cli("audit", "verify", "--require-signed", "--since", "2999-01-01")[0] == 0
 
 
 def test_bad_since_and_missing_log_exit_2(cli, tmp_path: Path) -> None:

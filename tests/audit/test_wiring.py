@@ -78,7 +78,8 @@ def test_tenant_add_records_its_files_and_show_filters_them(
 
 
 def test_cloud_up_without_pulumi_leaves_no_record_and_a_failing_one_records_failed(
-        tmp_path: Path, audit_env: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, audit_env: Path, cli, monkeypatch: pytest.MonkeyPatch,
+        signing: keys.OperatorKey) -> None:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     code, _, err = cli("cloud", "up", "--stack", "gd-gov")
     assert code == 2 and "pulumi CLI is not on PATH" in err and not audit_env.exists()
@@ -97,7 +98,8 @@ def test_cloud_up_without_pulumi_leaves_no_record_and_a_failing_one_records_fail
 
 
 def test_drill_run_records_its_reports_tenant_and_verdict(
-        tmp_path: Path, audit_env: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, audit_env: Path, cli, monkeypatch: pytest.MonkeyPatch,
+        signing: keys.OperatorKey) -> None:
     from govops.drills import catalogue, commands, runner
 
     reports = tmp_path / "reports" / "site-loss-1"
@@ -212,7 +214,7 @@ def test_net_rollback_records_the_devices_and_verify_names_an_edited_journal(
 
 def test_ansible_push_records_only_its_own_device_and_backup(
         tmp_path: Path, audit_env: Path, fleet: dict[str, FakeDevice],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, signing: keys.OperatorKey) -> None:
     """Forks of one play share a journal: another host's events are not this record's."""
     from govops.network import pushing
     from govops.network.rollout import DeviceResult, RolloutSummary
@@ -290,7 +292,8 @@ def test_hosts_apply_records_hosts_roles_and_run_log(
 
 
 def test_hosts_apply_failure_is_recorded_and_exit_1(
-        audit_env: Path, cli, fake_ansible: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        audit_env: Path, cli, fake_ansible: Path, monkeypatch: pytest.MonkeyPatch,
+        signing: keys.OperatorKey) -> None:
     monkeypatch.setenv("FAKE_RC", "2")
     monkeypatch.setenv("FAKE_FAILED", "1")
     code, _, err = cli("hosts", "apply", "--estate", LAB, "--limit", "ops-gz-main-1")

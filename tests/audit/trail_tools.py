@@ -17,8 +17,15 @@ PASSPHRASE = "lab tester passphrase"
 
 
 def signed_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point GOVOPS_AUDIT_LOG at a new log under `tmp_path` and sign with a new operator key."""
+    """Point GOVOPS_AUDIT_LOG at a new log under `tmp_path` and sign with a new operator key,
+    which holds every role on the lab estate (its registry through GOVOPS_LAB_OPERATORS)."""
+    from govops.operators.registry import ROLES
+    from tests.conftest import make_registry
+
     key, _, _ = keys.generate(tmp_path / "operator", "lab-tester", PASSPHRASE, iterations=2000)
+    registry = make_registry(tmp_path / "operator" / "operators.yaml", key, PASSPHRASE,
+                             [(key, list(ROLES))])
+    monkeypatch.setenv("GOVOPS_LAB_OPERATORS", str(registry))
     log = tmp_path / "audit" / "audit.jsonl"
     monkeypatch.setenv("GOVOPS_AUDIT_LOG", str(log))
     monkeypatch.setenv("GOVOPS_AUDIT_KEY", str(key))

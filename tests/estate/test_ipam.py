@@ -117,7 +117,9 @@ def test_every_link_and_loopback_is_dual_stack(guangdong: Path) -> None:
     for pool4, pool6 in (("loopback-v4", "loopback-v6"), ("p2p-v4", "p2p-v6"),
                          ("lan-town-v4", "lan-town-v6"), ("lan-county-v4", "lan-county-v6")):
         assert set(estate.allocation.prefixes[pool4]) == set(estate.allocation.prefixes[pool6])
-    assert len(estate.allocation.prefixes["p2p-v6"]) == len(estate.links)
+    # one logical link per plane per physical link (VRF-lite), each with its own addresses
+    assert len(estate.allocation.prefixes["p2p-v6"]) == sum(len(link.planes)
+                                                            for link in estate.links)
 
 
 def test_corrupt_lock_entry_is_located(lab_copy: Path) -> None:

@@ -56,7 +56,9 @@ def test_estate_series_of_the_lab_estate() -> None:
     assert value(data, "govops_cloud_capacity_ram_bytes", cloud="gd-gov") == 8192 * 2**30
     assert value(data, "govops_tenant_quota_volume_bytes",
                  tenant="hrss-social-security") == 16384 * 2**30
-    assert value(data, "govops_ipam_pool_used_blocks", pool="loopback-v4") == len(estate.nodes)
+    # a loopback per router, and one per router in each other plane it carries
+    assert value(data, "govops_ipam_pool_used_blocks", pool="loopback-v4") == sum(
+        len(planes) for planes in estate.carried.values())
     assert value(data, "govops_kpi_department_systems") == 5
     assert value(data, "govops_kpi_intensification_ratio") == 1.0
     assert value(data, "govops_kpi_ipv6_node_coverage_ratio") == 1.0

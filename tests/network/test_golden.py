@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from govops.network.render import render_device
+from govops.network.render import instance_name, render_device, render_plane
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("GOVOPS_UPDATE_GOLDEN") == "1"
@@ -30,7 +30,13 @@ GUANGDONG = {
     "egress-1": "Huawei VRP egress: eBGP to two carriers (multi-line), aggregates, next-hop-local",
     "isp-telecom": "a carrier router rendered for simulation: default route to the egress",
 }
-LAB = {"town-tianhe-a": "FRR 8.4 town with the isolated plane (the lab's routers)"}
+LAB = {"town-tianhe-a": "FRR 8.4 town with the isolated plane (the lab's routers)",
+       "prov-core-1": "FRR province core: the way back of the isolated plane's declared leak"}
+#: (router, plane) → why: the lab's per-plane FRR instances (`router@plane`, ADR 0021)
+LAB_PLANES = {
+    ("town-tianhe-a", "isolated"): "a town's isolated-plane instance: LAN, logical uplinks",
+    ("prov-core-1", "isolated"): "the core's isolated-plane instance with the declared leak",
+}
 
 
 def check(name: str, text: str) -> None:
@@ -57,3 +63,8 @@ def test_guangdong_golden(gd_estate, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(LAB))
 def test_lab_golden(lab_estate, name: str) -> None:
     check(name, render_device(lab_estate, name))
+
+
+@pytest.mark.parametrize("router,plane", sorted(LAB_PLANES))
+def test_lab_plane_golden(lab_estate, router: str, plane: str) -> None:
+    check(instance_name(router, plane), render_plane(lab_estate, router, plane))

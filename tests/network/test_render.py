@@ -45,7 +45,9 @@ def test_cli_render_twice_gives_identical_files(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
     a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert a == b and len(a) == 26 and "town-tianhe-a.cfg" in a
+    # 26 devices, and the 12 isolated-plane FRR instances of the routers that carry it
+    assert a == b and len(a) == 26 + 12 and "town-tianhe-a.cfg" in a
+    assert "town-tianhe-a@isolated.cfg" in a and "town-tianhe-b@isolated.cfg" not in a
 
 
 def test_frr_loads_ospf_processes_before_interfaces(lab_estate) -> None:

@@ -20,7 +20,8 @@ def audit_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test writes its own audit log; no operator key until `act_as`."""
     log = tmp_path / "audit" / "audit.jsonl"
     monkeypatch.setenv("GOVOPS_AUDIT_LOG", str(log))
-    for name in ("GOVOPS_AUDIT_KEY", "GOVOPS_AUDIT_PASSPHRASE", "GOVOPS_AUDIT_KEYRING"):
+    for name in ("GOVOPS_AUDIT_KEY", "GOVOPS_AUDIT_PASSPHRASE", "GOVOPS_AUDIT_KEYRING",
+                 "GOVOPS_LAB_OPERATORS"):
         monkeypatch.delenv(name, raising=False)
     return log
 

@@ -76,7 +76,7 @@ class InventoryModule(BaseInventoryPlugin):
             if node.managed:
                 self.inventory.add_host(name, group="extranet")
             groups = [f"level_{node.level}", f"platform_{node.platform}"]
-            groups += [f"plane_{p}" for p in node.planes]
+            groups += [f"plane_{p}" for p in view.planes]  # every plane it carries
             groups += [f"city_{node.city}"] if node.city else []
             groups += [f"county_{node.county}"] if node.county else []
             groups += [f"site_{node.site}"] if node.site else []

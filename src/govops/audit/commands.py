@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import Output, emit_json, lang_option, language, out
 
 app = typer.Typer(help="Tamper-evident audit trail (SM3 chain, SM2 signatures) and detached "
                   "signatures.", no_args_is_help=True)
@@ -23,8 +23,14 @@ def _passphrase(confirm: bool) -> str:
     value = os.environ.get("GOVOPS_AUDIT_PASSPHRASE")
     if value is not None:
         return value
+    file = os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip()
+    if file:
+        from govops.audit.keys import passphrase_file
+
+        return passphrase_file(Path(file).expanduser())
     if not sys.stdin.isatty():
-        raise BadInput("no passphrase: set GOVOPS_AUDIT_PASSPHRASE or run in a terminal")
+        raise BadInput("no passphrase: set GOVOPS_AUDIT_PASSPHRASE or GOVOPS_AUDIT_PASSPHRASE_FILE, "
+                       "or run in a terminal")
     return typer.prompt("passphrase", hide_input=True, confirmation_prompt=confirm)
 
 
@@ -71,7 +77,8 @@ def keygen(
     out.print(f"SM2 key {pub.key_id} for {pub.operator}: {key_path} (private, mode 600), {pub_path}")
     if ring:
         out.print(f"trusted by audit verify through {ring}: commit it")
-    out.print(f"sign with it: export GOVOPS_AUDIT_KEY={key_path} (and GOVOPS_AUDIT_PASSPHRASE)")
+    out.print(f"sign with it: export GOVOPS_AUDIT_KEY={key_path} (its passphrase: "
+              "GOVOPS_AUDIT_PASSPHRASE, GOVOPS_AUDIT_PASSPHRASE_FILE or the terminal)")
 
 
 @app.command()
@@ -82,7 +89,8 @@ def verify(
     log: Path = typer.Option(None, "--log", help=LOG_HELP),
     keyring: Path = typer.Option(None, "--keyring", help=KEYRING_HELP),
     require_signed: bool = typer.Option(False, "--require-signed",
-                                        help="An unsigned record is a failure."),
+                                        help="An unsigned record is a failure (from --since on, "
+                                        "when given)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Processes for SM2 checks (0: one per CPU)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
@@ -100,7 +108,10 @@ def verify(
         emit_json(report.to_json())
     if report.ok:
         if output is Output.text:
-            unsigned = f", {report.unsigned} unsigned (chain only)" if report.unsigned else ""
+            unsigned = "".join(f", {n} {what}" for n, what in (
+                (report.unsigned_lab, "unsigned on request (lab, chain only)"),
+                (report.unsigned_refusals, "unsigned refusals"),
+                (report.unsigned, "unsigned (chain only)")) if n)
             out.print(f"{path}: {report.records} records intact ({report.signed} signed{unsigned}; "
                       f"{report.signatures_checked} signatures and {report.artefacts_checked} "
                       "artefacts checked)")
@@ -120,10 +131,14 @@ def show(
     limit: int = typer.Option(0, "--limit", "-n", help="Only the last N matches (0: all)."),
     log: Path = typer.Option(None, "--log", help=LOG_HELP),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+    lang: str = lang_option(),
 ) -> None:
-    """List audit records as a table (or JSON), newest last."""
+    """List audit records as a table (or JSON), newest last; times are UTC in English and
+    Beijing time (UTC+8) in Chinese."""
     from govops.audit.query import select
+    from govops.i18n.times import local
 
+    tr = language(lang)
     path = _log(log)
     rows, damaged = select(path, command=command, device=device, tenant=tenant, since=since)
     if limit:
@@ -134,20 +149,39 @@ def show(
     from rich.table import Table
 
     table = Table(show_edge=False)
-    for col in ("#", "time (UTC)", "who", "command", "result", "devices/tenants", "signed", "files"):
-        table.add_column(col, justify="right" if col in ("#", "files") else "left",
-                         no_wrap=col in ("#", "time (UTC)", "command", "signed"))
+    columns = (("#", "#"), ("time", tr("time (UTC)")), ("who", tr("who")),
+               ("command", tr("command")), ("result", tr("result")),
+               ("subjects", tr("devices/tenants")), ("signed", tr("signed")),
+               ("files", tr("files")))
+    for col, label in columns:
+        table.add_column(label, justify="right" if col in ("#", "files") else "left",
+                         no_wrap=col in ("#", "time", "command", "signed"))
     for number, rec in rows:
         who = rec.who or {}
         person = who.get("user", "?") + (f" / {who['operator']}" if who.get("operator") else "")
         subjects = ", ".join([*(rec.devices or []), *(rec.tenants or [])])
-        table.add_row(str(number), str(rec.ts).replace("T", " ")[:19], person, rec.command,
-                      rec.result, subjects[:40] + ("…" if len(subjects) > 40 else ""),
-                      "yes" if rec.signed else "[yellow]no[/]", str(len(rec.artefacts or {})))
+        when = str(rec.ts).replace("T", " ")[:19] if tr.lang == "en" else local(str(rec.ts), tr.lang)
+        table.add_row(str(number), when, person, rec.command, _result(rec.result, tr),
+                      subjects[:40] + ("…" if len(subjects) > 40 else ""),
+                      tr("yes") if rec.signed else "[yellow]" + tr("no") + "[/]",
+                      str(len(rec.artefacts or {})))
     out.print(table)
-    out.print(f"{len(rows)} record(s) from {path}")
+    out.print(tr("{n} record(s) from {path}", n=len(rows), path=str(path)), highlight=False)
     if damaged:
-        out.print(f"[yellow]{damaged} damaged line(s) skipped: run govops audit verify[/]")
+        out.print("[yellow]" + tr("{n} damaged line(s) skipped: run govops audit verify",
+                                  n=damaged) + "[/]")
+
+
+def _result(result: str, tr) -> str:
+    """An audit record's result for people: "ok", "failed: …", "interrupted: …" translated
+    by their first word (the detail stays as recorded)."""
+    from govops.i18n import N_
+
+    words = {"ok": N_("ok"), "failed": N_("failed"), "interrupted": N_("interrupted")}
+    head, sep, rest = str(result).partition(":")
+    if head in words:
+        return tr(words[head]) + (tr(": ") + rest.strip() if sep else "")
+    return str(result)
 
 
 @app.command("sign-file")

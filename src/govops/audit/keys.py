@@ -61,7 +61,7 @@ def _now() -> str:
 def _write_private(path: Path, data: dict) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
+        json.dump(data, handle, indent=2, ensure_ascii=False)
         handle.write("\n")
 
 
@@ -96,7 +96,7 @@ def _aad(key_id: str) -> bytes:
 
 
 def write_public(path: Path, pub: PublicKey) -> None:
-    path.write_text(json.dumps(pub.to_json(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(pub.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -152,24 +152,102 @@ def unlock(path: Path, passphrase: str) -> OperatorKey:
 _UNLOCKED: dict[tuple[str, int, str], OperatorKey] = {}
 
 
+def passphrase_file(path: Path) -> str:
+    """The passphrase kept in `path` (`GOVOPS_AUDIT_PASSPHRASE_FILE`): the first line of a file
+    only its owner may read (mode 600 or 400), as ssh wants of a private key."""
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise BadInput(f"passphrase file {path} (GOVOPS_AUDIT_PASSPHRASE_FILE) is readable by "
+                           f"others (mode {mode & 0o777:o}): chmod 600 it")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"passphrase file {path} (GOVOPS_AUDIT_PASSPHRASE_FILE): not found") from None
+    except OSError as exc:
+        raise BadInput(f"passphrase file {path}: cannot read it ({exc.strerror or exc})") from None
+    return (text.splitlines() or [""])[0]
+
+
+def passphrase_for(path: Path) -> str:
+    """The passphrase of operator key `path`: `GOVOPS_AUDIT_PASSPHRASE`, else the file named by
+    `GOVOPS_AUDIT_PASSPHRASE_FILE`, else asked for on the terminal. Never a command-line
+    argument: argv is logged verbatim and visible to every local user."""
+    value = os.environ.get("GOVOPS_AUDIT_PASSPHRASE")
+    if value is not None:
+        return value
+    file = os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip() or (
+        identity().get("passphrase_file", "") if "GOVOPS_AUDIT_PASSPHRASE_FILE" not in os.environ
+        else "")
+    if file:
+        return passphrase_file(Path(file).expanduser())
+    import sys
+
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"passphrase for operator key {path}: ")
+    raise BadInput(f"operator key {path}: no passphrase: set GOVOPS_AUDIT_PASSPHRASE or "
+                   "GOVOPS_AUDIT_PASSPHRASE_FILE, or run in a terminal to be asked")
+
+
+def identity() -> dict[str, str]:
+    """The operator's defaults when the environment says nothing: the YAML mapping in
+    `GOVOPS_IDENTITY` (default `~/.config/govops/identity.yaml`): `key` (private key file),
+    `passphrase_file`, `lab_operators` (the lab estate's registry). `make demo` writes one for
+    its demo operator when there is none. It holds paths, not secrets; a file others may
+    write is refused."""
+    import yaml
+
+    raw = os.environ.get("GOVOPS_IDENTITY", "").strip()
+    path = Path(raw).expanduser() if raw else Path.home() / ".config" / "govops" / "identity.yaml"
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    if mode & 0o022:
+        raise BadInput(f"operator identity {path} may be changed by others (mode "
+                       f"{mode & 0o777:o}): chmod 600 it")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise BadInput(f"operator identity {path}: not readable YAML") from None
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("key", "passphrase_file", "lab_operators")
+            and v}
+
+
 def from_env(key_path: Path | None = None) -> OperatorKey | None:
-    """The operator key named by `GOVOPS_AUDIT_KEY` (or `key_path`), unlocked with
-    `GOVOPS_AUDIT_PASSPHRASE`; None when no key is configured. Unlocked once per process."""
+    """The operator key named by `GOVOPS_AUDIT_KEY` (or `key_path`), unlocked with the
+    passphrase from `passphrase_for`; None when no key is configured. Unlocked once per
+    process (a prompt is asked once)."""
     raw = key_path or os.environ.get("GOVOPS_AUDIT_KEY", "").strip()
+    if not raw and "GOVOPS_AUDIT_KEY" not in os.environ:
+        raw = identity().get("key", "")
     if not raw:
         return None
     path = Path(raw).expanduser()
-    passphrase = os.environ.get("GOVOPS_AUDIT_PASSPHRASE")
-    if passphrase is None:
-        raise BadInput(f"operator key {path}: set GOVOPS_AUDIT_PASSPHRASE to unlock it")
     try:
         mtime = path.stat().st_mtime_ns
     except OSError:
         raise BadInput(f"operator key {path} (GOVOPS_AUDIT_KEY): not found") from None
+    unlocked = _PROMPTED.get((str(path.resolve()), mtime))
+    if unlocked is not None:
+        return unlocked
+    prompted = ("GOVOPS_AUDIT_PASSPHRASE" not in os.environ
+                and not os.environ.get("GOVOPS_AUDIT_PASSPHRASE_FILE", "").strip()
+                and not identity().get("passphrase_file"))
+    passphrase = passphrase_for(path)
     cache_key = (str(path.resolve()), mtime, sm3_hex(passphrase.encode("utf-8")))
     if cache_key not in _UNLOCKED:
         _UNLOCKED[cache_key] = unlock(path, passphrase)
+    if prompted:
+        _PROMPTED[(str(path.resolve()), mtime)] = _UNLOCKED[cache_key]
     return _UNLOCKED[cache_key]
+
+
+_PROMPTED: dict[tuple[str, int], OperatorKey] = {}
 
 
 def load_keyring(folder: Path) -> dict[str, PublicKey]:

@@ -18,9 +18,12 @@ wrote it; `sums` only serves diagnosis (`audit verify` names the edited field). 
 (`audit.jsonl.head`) holds the last sequence number and line hash, signed, so cutting records
 off the end is detected too. Appends take an exclusive `flock` on the log.
 
-With no operator key configured (`GOVOPS_AUDIT_KEY` unset) records are still chained but carry
-`"sig": null`; `audit verify` counts them as unsigned, and fails on an unsigned record that
-follows a signed one (a key that disappeared, or a forged record).
+Every record is signed by the acting operator (issue 18, ADR 0018). An unsigned, chain-only
+record (`"sig": null`) is written only when the command asked for it — `--unsigned` on the lab
+estate (`allow_unsigned("lab")`) — or for a refusal of someone with no key; it says so in
+`detail.unsigned` ("lab" or "refusal"), and `audit verify` counts those apart. Without a key and
+without that, `audited` refuses before the command does anything. An unsigned record with no
+such mark after a signed one fails `audit verify` (a key that disappeared, or a forged record).
 """
 
 from __future__ import annotations
@@ -229,19 +232,52 @@ def _who(key: keys.OperatorKey | None) -> dict[str, Any]:
 
 
 _FROM_ENV: Any = object()
+#: Why this process may write unsigned records ("lab": `--unsigned` on the lab estate), if it may.
+_UNSIGNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("govops_unsigned",
+                                                                      default=None)
+#: The reasons an unsigned record may give (`detail.unsigned`).
+UNSIGNED_REASONS = ("lab", "refusal")
+
+
+def allow_unsigned(reason: str | None) -> None:
+    """Let this process write unsigned records for `reason` ("lab"); None takes it back."""
+    if reason is not None and reason not in UNSIGNED_REASONS:
+        raise ValueError(f"unsigned reason {reason!r}")
+    _UNSIGNED.set(reason)
+
+
+def unsigned_allowed() -> str | None:
+    """The reason this process may write unsigned records, or None (every record signed)."""
+    return _UNSIGNED.get()
+
+
+def _no_key(command: str) -> GovopsError:
+    from govops.errors import NotAllowed
+
+    return NotAllowed(f"{command}: no operator key, and every audit record is signed: set "
+                      "GOVOPS_AUDIT_KEY (passphrase from GOVOPS_AUDIT_PASSPHRASE, "
+                      "GOVOPS_AUDIT_PASSPHRASE_FILE or the terminal); on the lab estate "
+                      "--unsigned runs without one")
 
 
 def record(command: str, argv: list[str], result: str, inputs: Iterable[Path] = (),
            artefacts: Iterable[Path] = (), estate_dir: Path | None = None, *,
            devices: Iterable[str] = (), tenants: Iterable[str] = (), detail: dict | None = None,
            log: Path | None = None, key: keys.OperatorKey | None = _FROM_ENV,
-           staged: dict[Path, Path] | None = None) -> AuditRecord:
+           staged: dict[Path, Path] | None = None, unsigned: str | None = None) -> AuditRecord:
     """Append one record and return it. Folders among `inputs`/`artefacts` stand for every
     file below them; paths that do not exist are left out. `key` defaults to the operator key
-    from the environment (None: unsigned). `staged` maps a final path to the file that will
-    replace it once the record is written: the record digests the staged content."""
+    from the environment. Without a key the record is unsigned only for a reason — `unsigned`
+    ("refusal") or the process's `allow_unsigned` — written into `detail.unsigned`; otherwise
+    NotAllowed. `staged` maps a final path to the file that will replace it once the record is
+    written: the record digests the staged content."""
     log = Path(log) if log else log_path()
     key = keys.from_env() if key is _FROM_ENV else key
+    if key is None:
+        reason = unsigned or unsigned_allowed()
+        if reason is None:
+            raise _no_key(command)
+        detail = {**(detail or {}), "unsigned": reason}
     staged = {Path(k): Path(v) for k, v in (staged or {}).items()}
     estate = None
     if estate_dir is not None:
@@ -355,6 +391,8 @@ class audited(ContextDecorator):  # noqa: N801 - used like a function: `with aud
 
     def __enter__(self) -> audited:
         self._key = keys.from_env()
+        if self._key is None and unsigned_allowed() is None:
+            raise _no_key(self.command)  # before the command does anything
         log = Path(self.log) if self.log else log_path()
         if log.exists():  # a damaged tail would stop the record: find out before the work
             with log.open("rb") as handle:

@@ -62,7 +62,12 @@ class Report:
     log: str
     records: int = 0
     signed: int = 0
+    #: Unsigned records with no reason (written before issue 18, or forged).
     unsigned: int = 0
+    #: Unsigned on request on the lab estate (`--unsigned`: detail.unsigned = "lab").
+    unsigned_lab: int = 0
+    #: Refusals of someone with no operator key (detail.unsigned = "refusal"): nothing changed.
+    unsigned_refusals: int = 0
     signatures_checked: int = 0
     artefacts_checked: int = 0
     since: str | None = None
@@ -202,10 +207,21 @@ def verify_log(log: Path, since: dt.datetime | None = None, keyring: Path | None
                 else:
                     sigs.add(number, trusted[key_id].public, signed_bytes(data), str(data["sig"]))
         else:
-            report.unsigned += 1
-            if require_signed or seen_signed:
+            detail = data.get("detail")
+            reason = detail.get("unsigned") if isinstance(detail, dict) else None
+            if reason == "refusal" and str(data.get("result", "")).startswith("refused"):
+                report.unsigned_refusals += 1  # a refusal asserts that nothing changed
+                fails = False
+            elif reason == "lab":
+                report.unsigned_lab += 1
+                fails = require_signed and recent
+            else:
+                report.unsigned += 1
+                fails = (require_signed and recent) or seen_signed
+            if fails:
                 why = "--require-signed is set" if require_signed else "records before it are signed"
-                problems.append(Problem(number, "unsigned", f"{label}: unsigned, but {why} (a "
+                what = "unsigned on request (lab)" if reason == "lab" else "unsigned"
+                problems.append(Problem(number, "unsigned", f"{label}: {what}, but {why} (a "
                                         "forged record, or the operator key went missing)", meta.seq))
         if recent:
             for path, entry in (data.get("artefacts") or {}).items():

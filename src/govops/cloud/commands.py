@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from govops.console import Output, emit_json, err, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, err, out
 from govops.estate.errors import display_path
 
 cloud_app = typer.Typer(
@@ -213,20 +213,41 @@ def plan(
               f"{_summary_text(total)}")
 
 
-def _apply(action: str, stack: str, estate: Path, stacks_dir: Path | None) -> None:
+def _apply(action: str, stack: str, estate: Path, stacks_dir: Path | None,
+           change: str | None = None, unsigned: bool = False) -> None:
     from govops.audit import audited
+    from govops.changes import gate
     from govops.cloud import automation, planning
+    from govops.operators.roles import act
 
     # no pulumi CLI, an invalid estate, an unknown stack or a guardrail violation stop the
-    # command before anything changes: no audit record (ADR 0010)
+    # command before anything changes: no audit record (ADR 0010); then who may run it, and
+    # under which approved change (ADR 0018): refusals are records
+    command = f"cloud {action}"
     automation.require_cli()
     specs = planning.load_specs(estate)
     planning.select_stacks(specs, stack)
     specs.check()
+    gate.require_change(estate, specs.estate.settings.approval_required, command, change)
+    operator = act(estate, command, unsigned=unsigned)
+    approved = None
+    if change is not None:
+        from govops.errors import BadInput
+        from govops.operators.registry import load_registry
+
+        if operator is None:
+            raise BadInput("--change needs an operator to run it: drop --unsigned")
+        approved = gate.runnable(change, estate, command, load_registry(estate))
+        gate.same_stack(approved, stack, planning.spec_text(specs.spec(stack)), command, estate)
     folder = stacks_dir or _stacks_dir()
     tenants = [t.name for t in specs.tenants
                if t.cloud == stack or any(r.cloud == stack for r in t.replicas)]
-    with audited(f"cloud {action}", estate_dir=estate, tenants=tenants) as audit:
+    with audited(command, estate_dir=estate, tenants=tenants) as audit:
+        if approved is not None:
+            from govops.operators.roles import acting_key
+
+            audit.add(gate.mark_used(approved, acting_key(), operator.name, f"stack {stack}"))
+            audit.detail["change"] = approved.id
         written = planning.write_stacks(specs, folder, [stack])
         # what Pulumi was given: the stack config and spec (inputs: `cloud stacks` rewrites them)
         audit.read(*(Path(f) for f in written.files[stack]))
@@ -238,15 +259,21 @@ def _apply(action: str, stack: str, estate: Path, stacks_dir: Path | None) -> No
     out.print(f"pulumi {action} of stack {stack}: {done}")
 
 
+CHANGE_HELP = ("Run this approved change (govops change request --stack …, approve): needed "
+               "where the estate says change_approval: required.")
+
+
 @cloud_app.command()
 def up(
     stack: str = typer.Option(..., "--stack", help="The cloud's stack."),
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help=ESTATE_HELP),
     stacks_dir: Path = typer.Option(None, "--stacks", help="The Pulumi project folder "
                                     "(default: stacks/ of the checkout)."),
+    change: str = typer.Option(None, "--change", help=CHANGE_HELP),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
 ) -> None:
     """Deploy one stack to its real cloud (Pulumi Automation API; needs the pulumi CLI)."""
-    _apply("up", stack, estate, stacks_dir)
+    _apply("up", stack, estate, stacks_dir, change, unsigned)
 
 
 @cloud_app.command()
@@ -257,6 +284,8 @@ def destroy(
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help=ESTATE_HELP),
     stacks_dir: Path = typer.Option(None, "--stacks", help="The Pulumi project folder "
                                     "(default: stacks/ of the checkout)."),
+    change: str = typer.Option(None, "--change", help=CHANGE_HELP),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
 ) -> None:
     """Delete every resource of one stack from its real cloud (needs the pulumi CLI)."""
     from govops.errors import BadInput
@@ -264,7 +293,7 @@ def destroy(
     if not yes:
         raise BadInput(f"destroy deletes every tenant project of stack {stack} from its cloud: "
                        "pass --yes to confirm")
-    _apply("destroy", stack, estate, stacks_dir)
+    _apply("destroy", stack, estate, stacks_dir, change, unsigned)
 
 
 @tenant_app.command("add")
@@ -284,6 +313,7 @@ def add(
     display_name: str = typer.Option("", "--display-name", help="The name people read, e.g. "
                                      "六安市人社局社保系统 (identifiers stay ASCII)."),
     limit: int = typer.Option(30, "--limit", help="Change rows shown (0: all)."),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Add a department system as a tenant: estate YAML (comments kept), IPAM lock, plan change."""
@@ -295,7 +325,7 @@ def add(
         department=department, system=system, cloud=cloud, mlps=mlps, dr_level=dr_level,
         quotas=tenants.parse_quotas(quota), networks=nets, contacts=tuple(contact or ()),
         display_name=display_name.strip())
-    result = tenants.add_tenant(estate, request)
+    result = tenants.add_tenant(estate, request, unsigned=unsigned)
     if output is Output.json:
         emit_json(result.to_json())
         return

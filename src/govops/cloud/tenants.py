@@ -274,8 +274,10 @@ class AddResult:
                 "summary": diff.summary(self.changes), "changes": self.changes}
 
 
-def add_tenant(estate_dir: str | Path, request: TenantRequest) -> AddResult:
-    """Add the tenant to the estate, pin its subnets, return the plan change it causes."""
+def add_tenant(estate_dir: str | Path, request: TenantRequest, *,
+               unsigned: bool = False) -> AddResult:
+    """Add the tenant to the estate, pin its subnets, return the plan change it causes (a
+    system administrator's job: the gate runs before anything is written)."""
     from govops.audit import audited
     from govops.cloud import planning
     from govops.estate import lockfile
@@ -284,6 +286,9 @@ def add_tenant(estate_dir: str | Path, request: TenantRequest) -> AddResult:
     root = Path(estate_dir)
     loaded = load_estate(root)
     check_request(request, loaded)  # rejected before anything is written: no audit record
+    from govops.operators.roles import act
+
+    act(root, "tenant add", unsigned=unsigned)
     path = tenants_file(root)
     with audited("tenant add", estate_dir=root, tenants=[request.name],
                  artefacts=[path, Path(loaded.lock_path)]) as audit:

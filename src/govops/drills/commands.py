@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from govops.console import Output, emit_json, err, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, err, lang_option, language, out
 from govops.errors import BadInput
 
 app = typer.Typer(help="DR drills (Chaos Toolkit experiments in dr-drills/) against the lab: "
@@ -83,16 +83,24 @@ def run(
     reports_dir: Path | None = typer.Option(None, "--reports-dir",
                                             help="Where report folders go (default: "
                                                  "dr-drills/reports)."),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+    lang: str = lang_option(),
 ) -> None:
     """Run a drill: verdict, measured RTO and RPO against the DR objective, report folder.
+
+    With --lang zh (or GOVOPS_LANG=zh) the Chinese report, report.zh.md and timeline.zh.png,
+    is written beside the English one.
 
     Exit 1 when an objective was missed, the steady state did not come back or the drill was
     aborted; 2 for an unknown drill or a lab that is not up."""
     from govops.audit import audited
     from govops.drills import catalogue
     from govops.drills.runner import preflight, run_drill, summary_line
+    from govops.operators.roles import act
 
+    tr = language(lang)
+    act(estate, "drill run", unsigned=unsigned)  # who may run it, before anything else
     experiment, _ = preflight(name, tenant=tenant, estate=str(estate))
     _need_root()  # unknown drill or tenant, lab not up, not root: no audit record (ADR 0010)
     text = output is Output.text
@@ -112,9 +120,10 @@ def run(
                     audit.discard()
                 raise
             runs.append(result.report)
+            _translate(result.report, tr)
             _audit_report(audit, result.report)
             if text:
-                _print_run(result.report, f"#{i + 1} " if repeat > 1 else "")
+                _print_run(result.report, f"#{i + 1} " if repeat > 1 else "", tr)
             if result.signal:
                 stopped_by = result.signal
                 break
@@ -122,9 +131,10 @@ def run(
                 fb = run_drill(then, tenant=tenant, rate=rate, estate=str(estate),
                                reports_dir=reports_dir, progress=say)
                 failbacks.append(fb.report)
+                _translate(fb.report, tr)
                 _audit_report(audit, fb.report)
                 if text:
-                    _print_run(fb.report, "   ")
+                    _print_run(fb.report, "   ", tr)
                 if fb.signal:
                     stopped_by = fb.signal
                     break
@@ -137,7 +147,7 @@ def run(
     if output is Output.json:
         emit_json(data)
     elif repeat > 1:
-        out.print(summary_line(data) + f"  over {len(runs)} runs")
+        out.print(summary_line(data, tr) + tr("  over {n} runs", n=len(runs)))
     if stopped_by:
         raise typer.Exit(_EXIT_ON_SIGNAL.get(stopped_by, 1))
     if data["verdict"] != "pass":
@@ -147,6 +157,23 @@ def run(
 #: The files of a drill's report folder that the audit record digests (helpers' logs are not
 #: evidence and may still be flushed after the run).
 REPORT_FILES = ("report.json", "report.md", "ledger.csv", "journal.json", "timeline.png")
+#: Files of the Chinese report, written beside the English one with --lang zh.
+REPORT_FILES_ZH = ("report.zh.md", "timeline.zh.png")
+
+
+def _translate(report: dict[str, Any], tr: Any) -> None:
+    """Write the report in the reader's language beside the English one (zh: report.zh.md,
+    timeline.zh.png); a failure is a warning, never a lost drill result."""
+    from govops.drills.report import write_language
+
+    if tr.lang == "en" or not report.get("report_dir"):
+        return
+    try:
+        written = write_language(Path(report["report_dir"]), tr.lang)
+    except Exception as exc:  # noqa: BLE001 - the English report is already written
+        report.setdefault("warnings", []).append(f"report.{tr.lang}.md not written: {exc}")
+        return
+    report[f"report_{tr.lang}"] = str(written["report"])
 
 
 def _audit_report(audit: Any, report: dict[str, Any]) -> None:
@@ -156,29 +183,65 @@ def _audit_report(audit: Any, report: dict[str, Any]) -> None:
     if report.get("report_dir"):
         folder = Path(report["report_dir"])
         audit.add(*(folder / f for f in REPORT_FILES))
+        audit.add(*(folder / f for f in REPORT_FILES_ZH if (folder / f).exists()))
 
 
-def _print_run(report: dict[str, Any], prefix: str) -> None:
+def _print_run(report: dict[str, Any], prefix: str, tr: Any) -> None:
+    """One run's summary line, reasons, warnings and report path, for people."""
+    from rich.markup import escape
+
+    from govops.drills.report_md import file_name, reasons, warnings
     from govops.drills.runner import summary_line
 
     colour = {"pass": "green", "fail": "red"}.get(report.get("verdict", ""), "yellow")
-    out.print(f"{prefix}[{colour}]{summary_line(report)}[/]", highlight=False)
-    for reason in report.get("reasons") or []:
-        out.print(f"{prefix}  why: {reason}", highlight=False)
-    for warning in report.get("warnings") or []:
-        out.print(f"{prefix}  [yellow]warning:[/] {warning}", highlight=False)
+    out.print(f"{prefix}[{colour}]{escape(summary_line(report, tr))}[/]", highlight=False)
+    for reason in reasons(report, tr):
+        out.print(prefix + escape(tr("  why: {reason}", reason=reason)), highlight=False)
+    for warning in warnings(report, tr):
+        out.print(prefix + "  [yellow]" + escape(tr("warning:")) + "[/] " + escape(warning),
+                  highlight=False)
     if report.get("report_dir"):
-        out.print(f"{prefix}  report: {report['report_dir']}/report.md", highlight=False)
+        out.print(prefix + escape(tr("  report: {path}", path=f"{report['report_dir']}/"
+                                     f"{file_name(tr.lang)}")), highlight=False)
 
 
 @app.command()
-def recover(output: Output = typer.Option(Output.text, "--output", "-o", help="text or json.")
-            ) -> None:
+def report(
+    folder: Path = typer.Argument(..., help="A drill's report folder (dr-drills/reports/<run>)."),
+    lang: str = lang_option(),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Re-render a saved drill report in zh or en: report.zh.md (or report.md) and its timeline
+    PNG, from the folder's report.json and events; nothing is run."""
+    from govops.drills.report import write_language
+    from govops.errors import BadInput
+
+    tr = language(lang)
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder: give a drill's report folder "
+                       "(dr-drills/reports/<run>)")
+    written = write_language(folder, tr.lang)
+    if output is Output.json:
+        emit_json({"folder": str(folder), "lang": tr.lang,
+                   **{k: str(v) for k, v in written.items()}})
+        return
+    for path in written.values():
+        out.print(tr("wrote {path}", path=str(path)), highlight=False)
+
+
+@app.command()
+def recover(
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder the drill ran on."),
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
     """Finish a drill whose runner died (SIGKILL, reboot): stop its helpers, run its
     rollbacks, write its report. Every drill run does this first anyway."""
     from govops.audit import audited
     from govops.drills.runstate import recover_stale
+    from govops.operators.roles import act
 
+    act(estate, "drill recover", unsigned=unsigned)
     _need_root()
     with audited("drill recover") as audit:
         try:

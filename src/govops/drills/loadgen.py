@@ -109,7 +109,7 @@ class LoadGenerator:
                 break
             write_id, sent = job
             body = json.dumps({"id": write_id, "citizen": f"citizen-{write_id[-4:]}",
-                               "service": "social-security-card"})
+                               "service": "social-security-card"}, ensure_ascii=False)
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)

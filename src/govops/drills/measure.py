@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from govops.drills.workdir import Ack
+from govops.i18n import N_
 
 FAULT = "fault"
 
@@ -185,33 +186,66 @@ def rate_series(times: Sequence[float], start: float, end: float,
     return [start + i * bin_s for i in range(n)], [c / bin_s for c in counts]
 
 
-def judge(objective: Objective, *, rto_s: float | None, rpo_s: float | None,
-          lost_writes: int | None, faults_injected: int, steady_before: bool | None,
-          steady_after: bool | None, interrupted: str | None = None,
-          before_detail: str = "", after_detail: str = "") -> tuple[str, list[str]]:
-    """The verdict ("pass", "fail" or "aborted") and the reasons for it.
+#: Why a drill did not pass, by code; report.json keeps the codes and their fields
+#: (`reason_codes`), the reports and summaries say them in the reader's language.
+REASONS = {
+    "steady-before": N_("steady state did not hold at the start; no fault injected"),
+    "steady-before-detail": N_("steady state did not hold at the start: {detail}; no fault "
+                               "injected"),
+    "interrupted": N_("{why}"),
+    "steady-after": N_("steady state did not come back"),
+    "steady-after-detail": N_("steady state did not come back: {detail}"),
+    "no-write": N_("no write was acknowledged after the fault"),
+    "rto-missed": N_("RTO {rto} s > objective {objective} s (DR level {level})"),
+    "loss-unknown": N_("lost writes could not be counted (no primary to check against)"),
+    "rpo-missed": N_("RPO {lost} acknowledged writes lost ({rpo} s) > objective {objective} s "
+                     "(DR level {level})"),
+}
+
+
+def say_reason(reason: dict[str, Any], tr: Any) -> str:
+    """One reason (`{"code": …, fields}`) as a sentence in the translator's language."""
+    fields = {k: v for k, v in reason.items() if k != "code"}
+    message = REASONS.get(reason.get("code", ""))
+    return tr(message, **fields) if message else str(fields or reason.get("code"))
+
+
+def verdict_of(objective: Objective, *, rto_s: float | None, rpo_s: float | None,
+               lost_writes: int | None, faults_injected: int, steady_before: bool | None,
+               steady_after: bool | None, interrupted: str | None = None,
+               before_detail: str = "", after_detail: str = "") -> tuple[str, list[dict[str, Any]]]:
+    """The verdict ("pass", "fail" or "aborted") and the reasons for it, as codes with fields.
 
     aborted: the steady state did not hold at the start (nothing was injected), or the run was
     interrupted (signal, abort condition). fail: the steady state did not come back, or an
     objective of the tenant's DR level was missed."""
     if steady_before is not True:
-        detail = f": {before_detail}" if before_detail else ""
-        return "aborted", [f"steady state did not hold at the start{detail}; no fault injected"]
+        return "aborted", [{"code": "steady-before-detail", "detail": before_detail}
+                           if before_detail else {"code": "steady-before"}]
     if interrupted:
-        return "aborted", [interrupted]
-    reasons = []
+        return "aborted", [{"code": "interrupted", "why": interrupted}]
+    reasons: list[dict[str, Any]] = []
     if steady_after is not True:
-        detail = f": {after_detail}" if after_detail else ""
-        reasons.append(f"steady state did not come back{detail}")
+        reasons.append({"code": "steady-after-detail", "detail": after_detail}
+                       if after_detail else {"code": "steady-after"})
+    level = objective.level
     if faults_injected:
         if rto_s is None:
-            reasons.append("no write was acknowledged after the fault")
+            reasons.append({"code": "no-write"})
         elif rto_s > objective.rto_s:
-            reasons.append(f"RTO {rto_s:.3f} s > objective {objective.rto_s:g} s "
-                           f"(DR level {objective.level})")
+            reasons.append({"code": "rto-missed", "rto": f"{rto_s:.3f}",
+                            "objective": f"{objective.rto_s:g}", "level": level})
     if lost_writes is None:
-        reasons.append("lost writes could not be counted (no primary to check against)")
+        reasons.append({"code": "loss-unknown"})
     elif lost_writes > 0 and (objective.rpo_s == 0 or (rpo_s or 0.0) > objective.rpo_s):
-        reasons.append(f"RPO {lost_writes} acknowledged writes lost ({rpo_s or 0.0:.3f} s) > "
-                       f"objective {objective.rpo_s:g} s (DR level {objective.level})")
+        reasons.append({"code": "rpo-missed", "lost": lost_writes, "rpo": f"{rpo_s or 0.0:.3f}",
+                        "objective": f"{objective.rpo_s:g}", "level": level})
     return ("fail" if reasons else "pass"), reasons
+
+
+def judge(objective: Objective, **measured: Any) -> tuple[str, list[str]]:
+    """The verdict and its reasons in English (`verdict_of` has the arguments)."""
+    from govops.i18n import translator
+
+    verdict, reasons = verdict_of(objective, **measured)
+    return verdict, [say_reason(r, translator("en")) for r in reasons]

@@ -39,7 +39,7 @@ def is_ok(value: dict[str, Any] | None = None) -> bool:
 
 
 def _http(method: str, url: str, body: dict[str, Any] | None, timeout: float) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method,
                                  headers={"Content-Type": "application/json"})
     try:
@@ -318,8 +318,8 @@ def wait_for_failover(work_dir: str, timeout_s: float = 30.0) -> dict[str, Any]:
                     "promoted_after_s": round(promoted["t"] - fault["t"], 4) if promoted else None,
                     "done_after_s": round(done["t"] - fault["t"], 4)}
         if failed:
-            raise RuntimeError(f"failover manager: {failed['event']} "
-                               f"({json.dumps({k: v for k, v in failed.items() if k != 't'})})")
+            detail = json.dumps({k: v for k, v in failed.items() if k != "t"}, ensure_ascii=False)
+            raise RuntimeError(f"failover manager: {failed['event']} ({detail})")
         if time.monotonic() >= deadline:
             raise RuntimeError(f"no failover within {timeout_s:g} s of the fault (abort)")
         time.sleep(0.02)

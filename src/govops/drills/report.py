@@ -14,38 +14,53 @@ from typing import Any
 
 from govops.drills import measure as m
 from govops.drills.workdir import WorkDir, read_json, write_json
+from govops.i18n import N_, translator
 
 #: events shown on the timeline (table and plot), with their label
 TIMELINE = {
-    "cut": "traffic of {centre} dropped",
-    "killed": "{centre} processes killed",
-    "fault": "FAULT: {label}",
-    "detected": "{centre} declared dead",
-    "promoting": "promoting {centre}",
-    "promoted": "{centre} promoted (accepts writes)",
-    "repointed": "{centre} re-pointed at {upstream}",
-    "rewound": "{centre} rewound (pg_rewind) and streaming",
-    "first-write": "first acknowledged write ({centre})",
-    "stopped": "{centre} stopped cleanly",
-    "caught-up": "target replayed {centre}'s last WAL",
-    "rejoined": "{centre} rejoined as standby of {upstream}",
-    "restored": "traffic of {centre} restored",
-    "kept-lost": "{centre} left lost until failback",
-    "link-restored": "link {router}–{neighbour} restored",
-    "restore-centre-network": "traffic of {centre} restored",
-    "start": "{centre} started",
-    "promote": "{centre} promoted",
-    "repoint-standby": "{centre} follows the primary again",
-    "reclone": "{centre} re-cloned (pg_basebackup)",
-    "async-lag": "async lag of {centre}: max {max_bytes} B ≈ {est_seconds} s of writes "
-                 "(replay_lag {max_seconds} s)",
-    "abort": "ABORT: {reason}",
-    "signal": "signal {signal}",
-    "rollback-started": "rollback started",
-    "rollback-done": "rollback done",
-    "candidate-unreachable": "{centre} unreachable: not a candidate",
-    "failover-failed": "failover failed",
+    "cut": N_("traffic of {centre} dropped"),
+    "killed": N_("{centre} processes killed"),
+    "fault": N_("FAULT: {label}"),
+    "detected": N_("{centre} declared dead"),
+    "promoting": N_("promoting {centre}"),
+    "promoted": N_("{centre} promoted (accepts writes)"),
+    "repointed": N_("{centre} re-pointed at {upstream}"),
+    "rewound": N_("{centre} rewound (pg_rewind) and streaming"),
+    "first-write": N_("first acknowledged write ({centre})"),
+    "stopped": N_("{centre} stopped cleanly"),
+    "caught-up": N_("target replayed {centre}'s last WAL"),
+    "rejoined": N_("{centre} rejoined as standby of {upstream}"),
+    "restored": N_("traffic of {centre} restored"),
+    "kept-lost": N_("{centre} left lost until failback"),
+    "link-restored": N_("link {router}–{neighbour} restored"),
+    "restore-centre-network": N_("traffic of {centre} restored"),
+    "start": N_("{centre} started"),
+    "promote": N_("{centre} promoted"),
+    "repoint-standby": N_("{centre} follows the primary again"),
+    "reclone": N_("{centre} re-cloned (pg_basebackup)"),
+    "async-lag": N_("async lag of {centre}: max {max_bytes} B ≈ {est_seconds} s of writes "
+                 "(replay_lag {max_seconds} s)"),
+    "abort": N_("ABORT: {reason}"),
+    "signal": N_("signal {signal}"),
+    "rollback-started": N_("rollback started"),
+    "rollback-done": N_("rollback done"),
+    "candidate-unreachable": N_("{centre} unreachable: not a candidate"),
+    "failover-failed": N_("failover failed"),
 }
+
+
+#: Warnings of a report, by code (report.json keeps `warning_codes` beside the English text).
+WARNINGS = {
+    "rto-above-target": N_("RTO {rto} s is above the drill's target of {target} s"),
+    "no-timeline": N_("timeline.png not drawn: {error}"),
+}
+
+
+def say_warning(warning: dict[str, Any], tr: Any) -> str:
+    """One warning (`{"code": …, fields}`) in the translator's language."""
+    message = WARNINGS.get(warning.get("code", ""))
+    fields = {k: v for k, v in warning.items() if k != "code"}
+    return tr(message, **fields) if message else str(fields)
 
 
 def _fmt(template: str, event: dict[str, Any]) -> str:
@@ -111,14 +126,18 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
     lost = meas.get("lost_writes")
     if kind == "link":
         rpo_s, lost = 0.0, 0
-    verdict, reasons = m.judge(objective, rto_s=rto_s, rpo_s=rpo_s, lost_writes=lost,
+    verdict, reason_codes = m.verdict_of(objective, rto_s=rto_s, rpo_s=rpo_s, lost_writes=lost,
                                faults_injected=len(fault_events), steady_before=before,
                                steady_after=after, interrupted=interrupted,
                                before_detail=before_detail, after_detail=after_detail)
+    reasons = [m.say_reason(r, translator("en")) for r in reason_codes]
     target = ctx.get("target") or {}
-    warnings = []
+    warnings: list[str] = []
+    warning_codes: list[dict[str, Any]] = []
     if target.get("rto_s") is not None and rto_s is not None and rto_s > target["rto_s"]:
-        warnings.append(f"RTO {rto_s:.3f} s is above the drill's target of {target['rto_s']} s")
+        code = {"code": "rto-above-target", "rto": f"{rto_s:.3f}", "target": target["rto_s"]}
+        warning_codes.append(code)
+        warnings.append(say_warning(code, translator("en")))
     lag = next((e for e in reversed(events) if e.get("event") == "async-lag"), None)
     t0 = fault_events[0]["t"] if fault_events else ctx.get("started_at", 0.0)
     load_stopped = next((e for e in reversed(events) if e.get("event") == "load-stopped"), None)
@@ -131,7 +150,9 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
         "dr_level": objective.level,
         "verdict": verdict,
         "reasons": reasons,
+        "reason_codes": reason_codes,
         "warnings": warnings,
+        "warning_codes": warning_codes,
         "rto_s": rto_s,
         "rpo_s": rpo_s,
         "lost_writes": lost,
@@ -155,8 +176,9 @@ def build(work: WorkDir, journal: dict[str, Any] | None, *,
         "load": {"rate": ctx.get("rate"), **({k: load_stopped.get(k) for k in
                                                ("sent", "acked", "failed", "shed")}
                                               if load_stopped else {})},
-        "timeline": [{"t": round(e["t"] - t0, 4), "event": e["event"],
-                      "text": _fmt(TIMELINE[e["event"]], e)}
+        "timeline": [{"t": round(e["t"] - t0, 4), "at": e["t"], "event": e["event"],
+                      "text": _fmt(TIMELINE[e["event"]], e),
+                      "fields": {k: v for k, v in e.items() if k not in ("t", "event")}}
                      for e in events if e.get("event") in TIMELINE],
         "steps": _steps(journal),
         "report_dir": str(work.path),
@@ -177,96 +199,43 @@ def write_report(work: WorkDir, journal: dict[str, Any] | None, *,
         report["timeline_png"] = "timeline.png"
     except Exception as exc:  # noqa: BLE001 - a missing plot must not lose the report
         report["timeline_png"] = None
-        report["warnings"].append(f"timeline.png not drawn: {exc}")
+        code = {"code": "no-timeline", "error": str(exc)}
+        report["warning_codes"].append(code)
+        report["warnings"].append(say_warning(code, translator("en")))
     write_json(work.path / "report.json", report)
     (work.path / "report.md").write_text(markdown(report), encoding="utf-8")
     return report
 
 
-def _s(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f} s"
-
-
-def _shown_as(display_name: str | None) -> str:
-    return f" ({display_name})" if display_name else ""
-
-
 def markdown(r: dict[str, Any]) -> str:
-    utc = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started_at"]))
-    obj = r["objective"]
-    lines = [
-        f"# DR drill `{r['scenario']}` — {r['verdict'].upper()}",
-        "",
-        f"{r.get('title') or ''}",
-        "",
-        f"Tenant **{r['tenant']}**{_shown_as(r.get('tenant_display_name'))}, "
-        f"DR level {obj['dr_level']} ({obj['name']}); started {utc} UTC, "
-        f"{r['finished_at'] - r['started_at']:.1f} s.",
-        "",
-        "| | measured | objective (DR level) | drill target |",
-        "|---|---|---|---|",
-        f"| RTO | {_s(r['rto_s'])} | {obj['rto_s']:g} s | "
-        f"{(str(r['target'].get('rto_s')) + ' s') if r['target'].get('rto_s') is not None else '–'} |",
-        f"| RPO | {r['lost_writes'] if r['lost_writes'] is not None else '?'} acknowledged writes "
-        f"lost, {_s(r['rpo_s'])} | {obj['rpo_s']:g} s | "
-        f"{(str(r['target'].get('rpo_s')) + ' s') if r['target'].get('rpo_s') is not None else '–'} |",
-        "",
-    ]
-    if r["reasons"]:
-        lines += ["**Why:** " + "; ".join(r["reasons"]), ""]
-    if r["warnings"]:
-        lines += ["Warnings: " + "; ".join(r["warnings"]), ""]
-    ss = r["steady_state"]
+    """report.md: the report in English (report_md renders either language)."""
+    from govops.drills.report_md import markdown as render
 
-    def held(value: bool | None, unknown: str) -> str:
-        return "held" if value else "did not hold" if value is False else unknown
+    return render(r, translator("en"))
 
-    lines += ["## Steady state", "", f"- before: {held(ss['before'], 'unknown')}"]
-    lines += [f"  - {'✓' if p['ok'] else '✗'} {p['probe']}: {p['detail']}" for p in ss["before_probes"]]
-    lines += [f"- after: {held(ss['after'], 'not checked')}"]
-    lines += [f"  - {'✓' if p['ok'] else '✗'} {p['probe']}: {p['detail']}" for p in ss["after_probes"]]
-    lines += ["", "## Timeline (t = 0 at the first fault)", "", "| t | event |", "|---:|---|"]
-    lines += [f"| {e['t']:+.3f} s | {e['text']} |" for e in r["timeline"]]
-    if r["outages"]:
-        lines += ["", "## Outages", "", "| fault | detected | promoted | first write | RTO |",
-                  "|---|---:|---:|---:|---:|"]
-        for o in r["outages"]:
-            def rel(t: float | None, o: dict[str, Any] = o) -> str:
-                return "–" if t is None else f"+{t - o['fault_at']:.3f} s"
-            lines.append(f"| {o['label']} | {rel(o['detected_at'])} | {rel(o['promoted_at'])} | "
-                         f"{rel(o['first_write_at'])} | {_s(o['seconds'])} |")
-    loss = r.get("loss")
-    if loss:
-        lines += ["", "## Data", "",
-                  f"{loss['checked']} acknowledged writes checked against the primary after "
-                  f"recovery: {loss['lost']} missing."]
-        if loss["lost"]:
-            lines.append(f"Lost ids (first {len(loss['lost_ids'])}): "
-                         + ", ".join(f"`{i}`" for i in loss["lost_ids"]))
-    if r.get("async_lag"):
-        lag = r["async_lag"]
-        lines += ["", f"Async replication to {lag['centre']} just before the fault: up to "
-                      f"{lag['max_bytes']} bytes behind, ≈ {lag.get('est_seconds')} s of writes "
-                      f"at {lag.get('wal_bytes_per_s')} WAL bytes/s; replay lag max "
-                      f"{lag['max_seconds']} s (mean {lag['mean_seconds']} s, {lag['samples']} "
-                      f"samples). RPO bound: {r.get('rpo_bound_s')} s."]
-    if r.get("link"):
-        link = r["link"]
-        lines += ["", f"Extranet: largest gap between ping replies {_s(link.get('seconds'))}, "
-                      f"{link.get('lost')} echo requests unanswered."]
-    load = r["load"]
-    if load.get("sent") is not None:
-        lines += ["", "## Load", "",
-                  f"Offered {load['rate']:g} writes/s: {load['sent']} sent, {load['acked']} "
-                  f"acknowledged, {load['failed']} failed, {load['shed']} shed."]
-    if r["steps"]:
-        lines += ["", "## Steps (Chaos Toolkit journal)", "", "| phase | activity | status | s |",
-                  "|---|---|---|---:|"]
-        lines += [f"| {s['phase']} | {s['activity']} | {s['status']} | {s['seconds']:.3f} |"
-                  for s in r["steps"]]
-    lines += ["", "Files: `report.json`, `timeline.png`, `ledger.csv` (acknowledged writes), "
-                  "`events.jsonl`, `journal.json`.", ""]
-    return "\n".join(lines)
+
+def write_language(folder: Path, lang: str) -> dict[str, Path]:
+    """Re-render a saved report folder in `lang`: report.md / report.zh.md and the timeline
+    (timeline.png / timeline.zh.png, drawn when the folder still has its events); returns the
+    files written. BadInput when the folder has no readable report.json."""
+    from govops.drills.report_md import file_name
+    from govops.drills.report_md import markdown as render
+    from govops.errors import BadInput
+
+    report = read_json(folder / "report.json")
+    if not isinstance(report, dict) or "verdict" not in report or "objective" not in report:
+        raise BadInput(f"{folder}: no drill report here (report.json missing or not a drill's): "
+                       "give a folder under dr-drills/reports/")
+    tr = translator(lang)
+    written = {}
+    png = folder / file_name(lang, "timeline", ".png")
+    if (folder / "events.jsonl").exists():
+        plot_timeline(WorkDir(folder), report, png, tr)
+        written["timeline"] = png
+    md = folder / file_name(lang)
+    md.write_text(render(report, tr), encoding="utf-8")
+    written["report"] = md
+    return written
 
 
 _COLOURS = {"fault": "red", "detected": "orange", "promoted": "green", "first-write": "blue",
@@ -274,13 +243,23 @@ _COLOURS = {"fault": "red", "detected": "orange", "promoted": "green", "first-wr
             "link-restored": "black"}
 
 
-def plot_timeline(work: WorkDir, report: dict[str, Any], path: Path) -> None:
-    """timeline.png: acknowledged writes per second, failed attempts, and the moments."""
+def plot_timeline(work: WorkDir, report: dict[str, Any], path: Path, tr: Any = None) -> None:
+    """timeline.png: acknowledged writes per second, failed attempts, and the moments; labels
+    in the translator's language (Chinese in the installed CJK font)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from govops.i18n.fonts import font_context
+    from govops.i18n.terms import term
+
+    tr = tr or translator("en")
+    with font_context(tr.lang):
+        _plot(work, report, path, tr, plt, term)
+
+
+def _plot(work: WorkDir, report: dict[str, Any], path: Path, tr: Any, plt: Any, term: Any) -> None:
     events = sorted(work.read_events(), key=lambda e: e.get("t", 0.0))
     faults = m.faults(events)
     t0 = faults[0]["t"] if faults else report["started_at"]
@@ -294,14 +273,14 @@ def plot_timeline(work: WorkDir, report: dict[str, Any], path: Path) -> None:
     if acks:
         xs, ys = m.rate_series(acks, start, end, 0.1)
         ax.plot([x - t0 for x in xs], ys, color="tab:blue", lw=1.2,
-                label="acknowledged writes/s")
+                label=tr("acknowledged writes/s"))
     if fails:
         xs, ys = m.rate_series(fails, start, end, 0.1)
         ax.plot([x - t0 for x in xs], ys, color="tab:red", lw=0.8, alpha=0.6,
-                label="writes not acknowledged/s")
+                label=tr("writes not acknowledged/s"))
     if ping:
         xs, ys = m.rate_series(ping, start, end, 0.1)
-        ax.plot([x - t0 for x in xs], ys, color="tab:green", lw=1.0, label="ping replies/s")
+        ax.plot([x - t0 for x in xs], ys, color="tab:green", lw=1.0, label=tr("ping replies/s"))
     link = report.get("link") or {}
     if link.get("gap_from") and link.get("gap_to"):
         ax.axvspan(link["gap_from"] - t0, link["gap_to"] - t0, color="red", alpha=0.08)
@@ -310,29 +289,43 @@ def plot_timeline(work: WorkDir, report: dict[str, Any], path: Path) -> None:
         colour = _COLOURS.get(e["event"])
         if colour is None:
             continue
-        label = e["event"] if e["event"] not in seen else None
+        label = _event_label(e["event"], tr) if e["event"] not in seen else None
         seen.add(e["event"])
         ax.axvline(e["t"] - t0, color=colour, ls="--", lw=1, label=label)
     for o in report.get("outages") or []:
         if o.get("first_write_at"):
             ax.axvspan(o["fault_at"] - t0, o["first_write_at"] - t0, color="red", alpha=0.08)
-    ax.set_xlabel("seconds from the first fault")
-    ax.set_ylabel("per second")
+    ax.set_xlabel(tr("seconds from the first fault"))
+    ax.set_ylabel(tr("per second"))
     rto = report.get("rto_s")
     rto_text = "–" if rto is None else f"{rto:.3f} s"
     if report.get("link"):
-        what = f"extranet outage {rto_text}"
+        what = tr("extranet outage {rto}", rto=rto_text)
     else:
-        what = (f"RTO {rto_text}, {report.get('lost_writes')} acknowledged writes lost "
-                f"(RPO {report.get('rpo_s')} s)")
-    ax.set_title(f"{report['scenario']} ({report['tenant']}): {report['verdict'].upper()} — "
-                 f"{what}", fontsize=10)
+        what = tr("RTO {rto}, {lost} acknowledged writes lost (RPO {rpo} s)", rto=rto_text,
+                  lost=report.get("lost_writes"), rpo=report.get("rpo_s"))
+    tenant = tr.named(report["tenant"], report.get("tenant_display_name")) \
+        if tr.lang == "zh" else report["tenant"]
+    ax.set_title(tr("{scenario} ({tenant}): {verdict} — {what}", scenario=report["scenario"],
+                    tenant=tenant, verdict=term(tr, "verdict", report["verdict"]), what=what),
+                 fontsize=10)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7, loc="lower right", ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+#: Legend labels of the event lines on the plot.
+EVENT_LABELS = {"fault": N_("fault"), "detected": N_("detected"), "promoted": N_("promoted"),
+                "first-write": N_("first write"), "repointed": N_("re-pointed"),
+                "rewound": N_("rewound"), "restored": N_("restored"),
+                "link-restored": N_("link restored")}
+
+
+def _event_label(event: str, tr: Any) -> str:
+    return tr(EVENT_LABELS[event]) if event in EVENT_LABELS else event
 
 
 def _ping_times(work: WorkDir) -> list[float]:

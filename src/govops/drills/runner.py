@@ -129,16 +129,27 @@ def run_drill(name: str, *, tenant: str | None = None, rate: float = 200.0,
     return RunResult(report=report, journal=journal, signal=control.interrupted_by())
 
 
-def summary_line(report: dict[str, Any]) -> str:
+def summary_line(report: dict[str, Any], tr: Any = None) -> str:
+    """One line: verdict, RTO and RPO against the objective (and the drill's target)."""
+    from govops.i18n import translator
+    from govops.i18n.terms import term
+
+    tr = tr or translator("en")
     obj = report.get("objective") or {}
     target = report.get("target") or {}
     rto = report.get("rto_s")
     rpo = report.get("rpo_s")
-    parts = [f"{report.get('scenario')}: {str(report.get('verdict')).upper()}"]
-    parts.append(f"RTO {'–' if rto is None else f'{rto:.3f} s'} (objective {obj.get('rto_s', 0):g} s"
-                 + (f", target {target['rto_s']:g} s" if target.get("rto_s") is not None else "")
-                 + ")")
-    parts.append(f"RPO {report.get('lost_writes', '?')} writes lost, "
-                 f"{'–' if rpo is None else f'{rpo:.3f} s'} (objective {obj.get('rpo_s', 0):g} s)")
+    rto_text = "–" if rto is None else f"{rto:.3f} s"
+    rpo_text = "–" if rpo is None else f"{rpo:.3f} s"
+    verdict = term(tr, "verdict", str(report.get("verdict")))
+    parts = [tr("{scenario}: {verdict}", scenario=report.get("scenario"), verdict=verdict)]
+    if target.get("rto_s") is not None:
+        parts.append(tr("RTO {rto} (objective {objective} s, target {target} s)", rto=rto_text,
+                        objective=f"{obj.get('rto_s', 0):g}", target=f"{target['rto_s']:g}"))
+    else:
+        parts.append(tr("RTO {rto} (objective {objective} s)", rto=rto_text,
+                        objective=f"{obj.get('rto_s', 0):g}"))
+    parts.append(tr("RPO {lost} writes lost, {rpo} (objective {objective} s)",
+                    lost=report.get("lost_writes", "?"), rpo=rpo_text,
+                    objective=f"{obj.get('rpo_s', 0):g}"))
     return "  ".join(parts)
-

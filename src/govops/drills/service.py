@@ -253,7 +253,7 @@ class Handler(BaseHTTPRequestHandler):
         pass  # 200 requests a second: no access log
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, default=str).encode()
+        data = json.dumps(body, default=str, ensure_ascii=False).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -107,7 +107,7 @@ class WorkDir:
     def event(self, name: str, t: float | None = None, **fields: Any) -> dict[str, Any]:
         """Append one event (`t` defaults to now) and return it."""
         record = {"event": name, "t": time.time() if t is None else float(t), **fields}
-        append_line(self.events, json.dumps(record, sort_keys=True, default=str) + "\n")
+        append_line(self.events, json.dumps(record, sort_keys=True, default=str, ensure_ascii=False) + "\n")
         return record
 
     def read_events(self) -> list[dict[str, Any]]:

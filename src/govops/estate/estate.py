@@ -7,7 +7,9 @@ from functools import cached_property
 
 from govops.estate.ipam import Allocation
 from govops.estate.model import Cloud, Host, Ipam, NetworkSettings, Node, Province, Site, Tenant
+from govops.estate.planes import PlaneSpec
 from govops.estate.policy import DrLevel, Policy
+from govops.estate.settings import EstateSettings
 
 
 @dataclass(frozen=True)
@@ -19,9 +21,17 @@ class Link:
     b: str
     kind: str
     bandwidth_mbps: int
-    plane: str
+    #: The planes the link carries, default plane first (one logical link each).
+    planes: tuple[str, ...] = ()
     bfd_interval_ms: int | None = None
     bfd_multiplier: int | None = None
+    #: The planes its declaration restricts it to (`planes:` / `plane:`), None when free.
+    only: tuple[str, ...] | None = None
+
+    @property
+    def plane(self) -> str:
+        """The link's first plane (the default plane when it carries it)."""
+        return self.planes[0] if self.planes else ""
 
     def other(self, name: str) -> str:
         """The far end seen from `name`."""
@@ -48,6 +58,20 @@ class Estate:
     files: list[str] = field(default_factory=list)
     #: List sections the estate declares explicitly empty (`tenants: []`) → FILE:LINE.
     empty_sections: dict[str, str] = field(default_factory=dict)
+    #: `lab`, `change_approval`, `change_expiry` from province.yaml.
+    settings: EstateSettings = field(default_factory=EstateSettings)
+    #: The planes, default first (`govops.estate.planes`), and the planes each node carries.
+    planes: dict[str, PlaneSpec] = field(default_factory=dict)
+    carried: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def default_plane(self) -> str:
+        """The name of the default plane (the global routing table)."""
+        return next((p.name for p in self.planes.values() if p.default), "extranet")
+
+    def other_planes(self, name: str) -> list[PlaneSpec]:
+        """The non-default planes node `name` carries, in declaration order."""
+        return [self.planes[p] for p in self.carried.get(name, ()) if not self.planes[p].default]
 
     def host_mlps(self, name: str) -> int:
         """A host's MLPS level: its own, else the highest of the tenants it serves."""

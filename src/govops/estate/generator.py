@@ -234,6 +234,9 @@ def province_text(p: Profile) -> str:
         "  ntp_servers: [2001:db8:0:ff::123, 198.18.16.123]\n"
         "  syslog_servers: [2001:db8:0:ff::514]\n"
         f"  snmp_location: {p.name}\n\n" + POOLS_TEXT
+        + "\n# A rehearsal estate (documentation addresses): --unsigned runs are allowed on it and\n"
+        "# its registry may come from GOVOPS_LAB_OPERATORS (ADR 0018). Remove this line, or say\n"
+        "# change_approval: required, before it describes a real province.\nlab: true\n"
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from govops.errors import BadInput
-from govops.estate import lockfile, rules, topology
+from govops.estate import lockfile, rules, settings, topology
 from govops.estate.errors import EstateError, Problem, did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.model import (
@@ -32,6 +32,7 @@ from govops.estate.model import (
     LinkDecl,
     NetworkSettings,
     Node,
+    PlaneDecl,
     Province,
     Site,
     Tenant,
@@ -53,6 +54,7 @@ LISTS: dict[str, type[BaseModel]] = {
     "nodes": Node,
     "links": LinkDecl,
     "hosts": Host,
+    "planes": PlaneDecl,
 }
 #: A file with a top-level `plugin:` is an Ansible inventory source for this estate.
 ANSIBLE_KEYS = {"plugin", "estate", "strict", "compose", "groups", "keyed_groups", "cache"}
@@ -81,6 +83,8 @@ class Collected:
     #: Where each list section is written (FILE:LINE), and which are written as `[]`.
     declared: dict[str, list[str]] = field(default_factory=dict)
     empty: dict[str, str] = field(default_factory=dict)
+    #: Top-level settings of province.yaml (`govops.estate.settings`), checked.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def declare(self, section: str, source: SourceFile, items: Any) -> None:
         """Note that `section` is written in `source` (as an explicit empty list or not)."""
@@ -155,9 +159,11 @@ def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]
         if data.get("plugin") != ANSIBLE_PLUGIN:
             problems.append(source.problem(("plugin",), f'plugin must be "{ANSIBLE_PLUGIN}"'))
         return
-    known = [*SINGLETONS, *LISTS]
+    known = [*SINGLETONS, *LISTS, *settings.KEYS]
     for key, value in data.items():
-        if key in SINGLETONS:
+        if key in settings.KEYS:
+            _read_setting(source, key, value, collected, problems)
+        elif key in SINGLETONS:
             collected.declared.setdefault(key, []).append(f"{source.path}:{source.line_of((key,))}")
             if key in collected.singletons:
                 first = collected.singletons[key]
@@ -188,6 +194,20 @@ def _read_file(source: SourceFile, collected: Collected, problems: list[Problem]
             hint = did_you_mean(str(key), known) or f" (sections: {', '.join(known)})"
             problems.append(source.problem((key,), f'unknown field "{key}"{hint}: remove it or '
                                            "fix its spelling"))
+
+
+def _read_setting(source: SourceFile, key: str, value: Any, collected: Collected,
+                  problems: list[Problem]) -> None:
+    """A top-level setting (`lab`, `change_approval`, `change_expiry`): only in province.yaml,
+    where `settings.read_settings` looks for it."""
+    if Path(source.path).name != settings.SETTINGS_FILE:
+        problems.append(source.problem((key,), f'"{key}" is a setting of the whole estate: '
+                                       f"write it as a top-level key of {settings.SETTINGS_FILE}"))
+        return
+    try:
+        collected.settings[key] = settings.check_value(key, value)
+    except ValueError as exc:
+        problems.append(source.problem((key,), f"{key}: {exc}"))
 
 
 #: YAML files in an estate folder that are not part of the model: the IPAM lock and the signed
@@ -297,6 +317,7 @@ def load_estate(directory: str | Path, prune: bool = False) -> Estate:
         raise EstateError(problems)
     estate.allocation = allocation
     estate.files = [s.path for s in sources]
+    estate.settings = settings.from_mapping(collected.settings)
     # `tenants: []` in one file and tenants in another: the estate has tenants after all
     estate.empty_sections = {k: v for k, v in collected.empty.items() if not collected.lists[k]}
     return estate

@@ -23,7 +23,10 @@ SiteRole = Literal["primary", "same-city", "remote-dr"]
 CloudKind = Literal["provincial", "industry", "regional"]
 Level = Literal["province", "city", "county", "town", "dc", "egress", "carrier"]
 Platform = Literal["frr", "huawei_vrp", "h3c_comware", "cisco_ios"]
-Plane = Literal["extranet", "isolated"]
+#: The planes an estate has when it declares none (`planes:` absent): the default plane, and
+#: the strongly isolated plane (Guangdong 001 §6.3) when a node or link names it.
+DEFAULT_PLANE = "extranet"
+ISOLATED_PLANE = "isolated"
 LinkKind = Literal["uplink", "peer", "ebgp"]
 #: Management sections govops may own outright on VRP/Comware (default: additive, see
 #: `govops.network.scope`).
@@ -326,7 +329,9 @@ class Node(Named):
     uplinks: list[Annotated[Uplink, BeforeValidator(_uplink_from_name)]] = Field(
         default_factory=list
     )
-    planes: list[Plane] = Field(default_factory=lambda: ["extranet"])
+    #: Planes the node attaches to (a LAN in each); empty: the default plane only. The routers
+    #: above it carry these planes to the province core (`govops.estate.planes`).
+    planes: list[Identifier] = Field(default_factory=list)
     single_homed: str | None = None
     managed: bool = True
     asn: int | None = None
@@ -354,4 +359,73 @@ class LinkDecl(Strict):
     b: str
     kind: LinkKind = "peer"
     bandwidth: Bandwidth | None = None
-    plane: Plane = "extranet"
+    #: The planes this link carries (default: every plane both ends carry); `plane: NAME` is
+    #: the older spelling of `planes: [NAME]`.
+    planes: list[Identifier] | None = None
+    plane: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _one_spelling(self) -> LinkDecl:
+        if self.plane is not None and self.planes is not None:
+            raise ValueError("write either plane: NAME or planes: [NAMES], not both")
+        return self
+
+    @property
+    def only(self) -> list[str] | None:
+        """The planes the declaration restricts the link to (None: no restriction)."""
+        return [self.plane] if self.plane is not None else self.planes
+
+
+PoolRole = Literal["lan-v4", "lan-v6", "p2p-v4", "p2p-v6", "loopback-v4", "loopback-v6"]
+
+
+class PlanePolicy(Strict):
+    """How a plane is kept apart from the others."""
+
+    #: Other planes' uplinks drop this plane's addresses (ACL 3900) and their BGP refuses its
+    #: prefixes (route-policy EXTRANET-V4/V6): defence in depth on top of the separate
+    #: routing instance.
+    filter: bool = True
+
+
+class Leak(Strict):
+    """A declared hole between two planes, at one router: the plane reaches `prefixes` of
+    plane `to` there (for example a shared-services prefix at the province core), and the
+    router routes the answers back. Nothing else crosses."""
+
+    at: Identifier
+    to: Identifier
+    prefixes: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _prefixes(self) -> Leak:
+        for i, text in enumerate(self.prefixes):
+            try:
+                ipaddress.ip_network(str(text).strip())
+            except ValueError:
+                raise ValueError(f"prefixes[{i}]: {text!r} is not a prefix: write "
+                                 "ADDRESS/LENGTH with the host bits zero, as in "
+                                 "198.18.24.0/24 or 2001:db8:0:3::/64") from None
+        return self
+
+
+class PlaneDecl(Named):
+    """A routing plane of the estate ("one network, two planes"): its own routing instance
+    (VPN instance / VRF) on every router that carries it, its own addresses and policy."""
+
+    name: Identifier
+    purpose: str = ""
+    mlps: int = 2
+    #: The base plane: the routers' global routing table, the internet egress. Exactly one.
+    default: bool = False
+    #: Routing instance (VPN instance, VRF) name; default: the plane's name. Not for the
+    #: default plane, which is the global table.
+    instance: Identifier | None = None
+    #: One number per plane: the dot1q VLAN of its logical links and LAN, the OSPF/OSPFv3
+    #: process and the route-distinguisher (ASN:id). Default: 200, 300, … in order.
+    id: int | None = Field(default=None, ge=2, le=4094)
+    #: Pool role → a pool of `ipam.pools`; roles left out share the estate's pools
+    #: (p2p-v4, loopback-v4, …), whose blocks are distinct anyway.
+    pools: dict[PoolRole, Identifier] = Field(default_factory=dict)
+    policy: PlanePolicy = Field(default_factory=PlanePolicy)
+    leaks: list[Leak] = Field(default_factory=list)

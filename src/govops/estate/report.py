@@ -14,7 +14,8 @@ from govops.estate.waivers import waivers
 def pool_usage(estate: Estate) -> dict[str, dict[str, Any]]:
     """Per pool: prefix, block length, blocks used and capacity."""
     usage = {}
-    for name in POOLS:
+    for name in [*(p for p in POOLS if p in estate.ipam.pools),
+                 *(p for p in estate.ipam.pools if p not in POOLS)]:
         pool = estate.ipam.pools[name]
         plan = PoolPlan.parse(name, pool.prefix, pool.length)
         used = len(estate.allocation.prefixes.get(name, {}))
@@ -26,6 +27,19 @@ def pool_usage(estate: Estate) -> dict[str, dict[str, Any]]:
             "percent": round(100 * used / plan.usable, 3) if plan.usable else 100.0,
         }
     return usage
+
+
+def planes_summary(estate: Estate) -> dict[str, dict[str, Any]]:
+    """Per plane: what it is, and how many routers and links carry it."""
+    return {
+        name: {"display_name": spec.display_name, "default": spec.default,
+               "instance": spec.instance, "id": spec.id, "mlps": spec.mlps,
+               "routers": sum(1 for c in estate.carried.values() if name in c),
+               "links": sum(1 for link in estate.links if name in link.planes),
+               "leaks": [f"{leak.at} → {leak.to} {', '.join(leak.prefixes)}"
+                         for leak in spec.leaks]}
+        for name, spec in estate.planes.items()
+    }
 
 
 def summary(estate: Estate) -> dict[str, Any]:
@@ -42,6 +56,7 @@ def summary(estate: Estate) -> dict[str, Any]:
         "departments": len({t.department for t in estate.tenants.values()}),
         "nodes": estate.levels(),
         "links": len(estate.links),
+        "planes": planes_summary(estate),
         "pools": pool_usage(estate),
         "lock": {
             "path": estate.lock_path,
@@ -60,7 +75,9 @@ def model(estate: Estate) -> dict[str, Any]:
         return obj.model_dump(exclude_defaults=True)
 
     links = [{"a": link.a, "b": link.b, "kind": link.kind, "bandwidth": f"{link.bandwidth_mbps}M",
-              "plane": link.plane} for link in estate.links if link.kind != "uplink"]
+              **({"planes": list(link.only)} if link.only is not None else {})}
+             for link in estate.links if link.kind != "uplink"]
+    declared = [p for p in estate.planes.values() if p.declared]
     return {
         "province": dump(estate.province),
         "network": dump(estate.network),
@@ -71,7 +88,27 @@ def model(estate: Estate) -> dict[str, Any]:
         "nodes": [dump(n) for n in estate.nodes.values()],
         "links": links,
         "hosts": [dump(h) for h in estate.hosts.values()],
+        **({"planes": [_plane_decl(p) for p in declared]} if declared else {}),
     }
+
+
+def _plane_decl(spec: Any) -> dict[str, Any]:
+    """A resolved plane written back as its declaration."""
+    data: dict[str, Any] = {"name": spec.name, "mlps": spec.mlps}
+    if spec.display_name:
+        data["display_name"] = spec.display_name
+    if spec.purpose:
+        data["purpose"] = spec.purpose
+    if spec.default:
+        data["default"] = True
+    else:
+        data.update(instance=spec.instance, id=spec.id,
+                    pools={r: p for r, p in spec.pools if p != r})
+    if not spec.filter:
+        data["policy"] = {"filter": False}
+    if spec.leaks:
+        data["leaks"] = [leak.model_dump() for leak in spec.leaks]
+    return data
 
 
 def full(estate: Estate) -> dict[str, Any]:
@@ -81,6 +118,7 @@ def full(estate: Estate) -> dict[str, Any]:
         {
             "id": link.id, "a": link.a, "b": link.b, "kind": link.kind,
             "bandwidth_mbps": link.bandwidth_mbps, "plane": link.plane,
+            "planes": list(link.planes),
             "ipv4": prefix("p2p-v4", link.id), "ipv6": prefix("p2p-v6", link.id),
         }
         for link in estate.links
@@ -120,6 +158,7 @@ def full(estate: Estate) -> dict[str, Any]:
             for h in estate.hosts.values()
         ],
         "links": links,
+        "planes": [p.to_dict() for p in estate.planes.values()],
         "counties": counties,
         "areas": estate.allocation.areas,
         "ipam": pool_usage(estate),

@@ -6,13 +6,16 @@ Every check appends located Problems; none stops the others, so a user sees all 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from govops.estate import planes as plane_rules
 from govops.estate.devices import model_table
 from govops.estate.errors import Problem, did_you_mean
 from govops.estate.estate import Estate, Link
 from govops.estate.geo import distance_km
+from govops.estate.ipam import POOLS as STANDARD_POOLS
 from govops.estate.ipam import Allocation
 from govops.estate.model import UPSTREAM_LEVEL, Node, Site, Tenant
 from govops.estate.policy import Policy
@@ -268,9 +271,8 @@ def build_links(nodes: dict[str, Located], decls: list[Located], policy: Policy,
             pair = frozenset((node.name, uplink.to))
             seen.setdefault(pair, located)
             links.append(Link(f"{uplink.to}~{node.name}", uplink.to, node.name, "uplink", mbps,
-                              "extranet",
-                              uplink.bfd.interval_ms if uplink.bfd else None,
-                              uplink.bfd.multiplier if uplink.bfd else None))
+                              bfd_interval_ms=uplink.bfd.interval_ms if uplink.bfd else None,
+                              bfd_multiplier=uplink.bfd.multiplier if uplink.bfd else None))
     for located in decls:
         decl = located.obj
         ok = True
@@ -301,7 +303,9 @@ def build_links(nodes: dict[str, Located], decls: list[Located], policy: Policy,
         lower = max((a_node, b_node), key=lambda n: _DEPTH[n.level])
         mbps = (bandwidth_mbps(decl.bandwidth) if decl.bandwidth
                 else default_bandwidth(lower.level, policy, overrides, peer=True))
-        links.append(Link(f"{decl.a}~{decl.b}", decl.a, decl.b, decl.kind, mbps, decl.plane))
+        only = decl.only
+        links.append(Link(f"{decl.a}~{decl.b}", decl.a, decl.b, decl.kind, mbps,
+                          only=tuple(only) if only is not None else None))
     return links
 
 
@@ -334,6 +338,17 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
     check_nodes(nodes, sites, problems)
     check_hosts(hosts, sites, tenants, problems)
     links = build_links(nodes, lists["links"], policy, overrides, problems)
+    planes = _unique(lists["planes"], lambda o: o.name, "plane", problems)
+    resolved = plane_rules.resolve(planes, nodes, lists["links"],
+                                   set(collected.singletons["ipam"].obj.pools),
+                                   set(STANDARD_POOLS), problems)
+    plane_rules.check_names(resolved, nodes, lists["links"], problems)
+    carry = plane_rules.carried(resolved, nodes)
+    plane_rules.check_leaks(resolved, planes, carry, problems)
+    decls = {f"{d.obj.a}~{d.obj.b}": d for d in lists["links"]}
+    per_link = plane_rules.link_planes(links, carry, decls, plane_rules.default_plane(resolved),
+                                       problems)
+    links = [replace(link, planes=per_link[link.id]) for link in links]
     if problems:
         return None
     return Estate(
@@ -350,5 +365,7 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
         policy=policy,
         allocation=Allocation(),
         lock_path=str(root / "ipam.lock.yaml"),
+        planes=resolved,
+        carried=carry,
     )
 

@@ -107,7 +107,7 @@ def run_apply(estate_dir: Path, hosts: list[str], *, check: bool = False, diff: 
         inventory.write_text(f"plugin: govops_estate\nestate: {Path(estate_dir).resolve()}\n")
         argv = [program, "-i", str(inventory), str(PLAYBOOK), "--limit", ",".join(hosts), "-u", user]
         argv += ["--private-key", key] if key else []
-        argv += ["-e", json.dumps(extra_vars)] if extra_vars else []
+        argv += ["-e", json.dumps(extra_vars, ensure_ascii=False)] if extra_vars else []
         argv += ["--check"] if check else []
         argv += ["--diff"] if diff else []
         started = time.monotonic()

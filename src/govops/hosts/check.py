@@ -267,35 +267,8 @@ def run_check(estate: Estate, chosen: list[Target], ssh: SshOptions, parallel: i
 # --- reports ---
 
 def markdown(report: CheckReport) -> str:
-    """The auditors' report: per host, each control with its GB/T 22239-2019 clause and evidence."""
-    failed = sum(len(h.failed) for h in report.hosts)
-    total = sum(len(h.results) for h in report.hosts)
-    lines = [
-        "# Host baseline compliance (MLPS, GB/T 22239-2019)",
-        "",
-        f"- Checked: {report.started} (UTC), {report.seconds:.1f} s, by `govops hosts check`",
-        f"- Estate: `{report.estate}`",
-        f"- Hosts: {len(report.hosts)}; controls: {total}; failed: {failed}",
-        f"- Result: **{'PASS' if report.passed else 'FAIL'}**",
-        "",
-        "Clauses: level 2 = chapter 7, level 3 = chapter 8 of GB/T 22239-2019 (x.1.4 computing",
-        "environment, 8.1.5.4 centralised control). `n/a`: a kernel-wide setting that a container",
-        "cannot hold; its persisted configuration is checked by the companion control.",
-        "",
-    ]
-    for host in report.hosts:
-        t = host.target
-        verdict = "PASS" if not host.failed else f"FAIL ({len(host.failed)} controls)"
-        lines += [f"## {t.name} — {verdict}", "",
-                  f"Address {t.address}; site {t.context.site}; role {t.context.role}; "
-                  f"MLPS level {t.level}; checked in {host.seconds:.2f} s.", "",
-                  "| control | clause | result | observed | expected |", "|---|---|---|---|---|"]
-        for r in host.results:
-            lines.append(f"| {r.id}: {_md(r.title)} | {_md(r.ref)} | {r.status.upper()} | "
-                         f"{_md(r.observed)} | {_md(r.expected)} |")
-        lines.append("")
-    return "\n".join(lines)
+    """The auditors' report in English (govops.hosts.evidence renders either language)."""
+    from govops.hosts.evidence import markdown as render
+    from govops.i18n import translator
 
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return render(report, translator("en"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, emit_text, lang_option, language, out
 
 app = typer.Typer(help="Data-centre hosts: MLPS baseline compliance over SSH.", no_args_is_help=True)
 
@@ -24,22 +25,41 @@ NO_HOST_KEY_CHECK = typer.Option(False, "--no-host-key-check",
 OUTPUT = typer.Option(Output.text, "--output", "-o", help="text or json.")
 
 
-def _print(report) -> None:
+class CheckOutput(str, enum.Enum):
+    """`hosts check --output` choices: md is the evidence document for the assessor."""
+
+    text = "text"
+    json = "json"
+    md = "md"
+
+
+def _print(report, tr) -> None:
+    """One table per host: each control's clause, result, observed and expected values."""
+    from rich.markup import escape
     from rich.table import Table
 
+    from govops.hosts.clauses import clause_name
     from govops.hosts.controls import FAIL, NA, PASS
+    from govops.i18n.terms import term
 
     style = {PASS: "green", FAIL: "bold red", NA: "yellow"}
     for host in report.hosts:
         t = host.target
-        verdict = "[green]pass[/]" if not host.failed else f"[bold red]{len(host.failed)} failed[/]"
+        verdict = ("[green]" + escape(term(tr, "status", "pass")) + "[/]" if not host.failed else
+                   "[bold red]" + escape(tr("{n} failed", n=len(host.failed))) + "[/]")
         table = Table(title=f"{t.name} ({t.address}) · {t.context.site} · {t.context.role} · "
-                            f"MLPS {t.level} · {verdict} · {host.seconds:.2f} s",
+                            + escape(tr("MLPS {level}", level=t.level))
+                            + f" · {verdict} · {host.seconds:.2f} s",
                       show_edge=False, title_justify="left")
-        for col in ("control", "clause", "result", "observed", "expected"):
+        for col in (tr("control"), tr("clause"), tr("result"), tr("observed"), tr("expected")):
             table.add_column(col, overflow="fold")
         for r in host.results:
-            table.add_row(r.id, r.ref, f"[{style[r.status]}]{r.status}[/]", r.observed, r.expected)
+            name = clause_name(r.ref, tr)
+            title = tr(r.title)
+            table.add_row(r.id if tr.lang == "en" else f"{r.id} {title}",
+                          r.ref + (f" {name}" if name and tr.lang == "zh" else ""),
+                          f"[{style[r.status]}]{escape(term(tr, 'status', r.status))}[/]",
+                          r.observed, r.expected)
         out.print(table)
         out.print()
 
@@ -56,14 +76,22 @@ def check(
     known_hosts: Path = typer.Option(None, "--known-hosts", help="known_hosts file to verify against."),
     timeout: int = typer.Option(10, "--timeout", min=1, help="SSH connect timeout, seconds."),
     report: Path = typer.Option(None, "--report", help="Also write a Markdown report for auditors."),
-    output: Output = OUTPUT,
+    output: CheckOutput = typer.Option(CheckOutput.text, "--output", "-o",
+                                       help="text, json, or md (the evidence document)."),
+    lang: str = lang_option(),
 ) -> None:
-    """Check each host's MLPS baseline controls; exit 1 if any control fails, 2 on bad input."""
+    """Check each host's MLPS baseline controls; exit 1 if any control fails, 2 on bad input.
+
+    `--lang zh --output md` prints the evidence document an assessor files: per host each
+    control by its GB/T 22239-2019 clause and control point, observed value, pass/fail and
+    time, and a summary per MLPS level."""
     from govops.errors import BadInput, CheckFailed
     from govops.estate.loader import load_estate
-    from govops.hosts.check import SshOptions, markdown, resolve_key, run_check, select_hosts, targets
+    from govops.hosts.check import SshOptions, resolve_key, run_check, select_hosts, targets
+    from govops.hosts.evidence import markdown
     from govops.hosts.inventory import env_addresses, parse_addresses
 
+    tr = language(lang)
     overrides = {**env_addresses(), **parse_addresses(address)}
     key = resolve_key(ssh_key)
     if known_hosts is not None and not known_hosts.is_file():
@@ -77,13 +105,15 @@ def check(
     result = run_check(loaded, chosen, ssh, options={"limit": limit, "addresses": overrides,
                                                      "user": user})
     if report is not None:
-        report.write_text(markdown(result) + "\n", encoding="utf-8")
-    if output is Output.json:
+        report.write_text(markdown(result, tr), encoding="utf-8")
+    if output is CheckOutput.json:
         emit_json(result.to_dict())
+    elif output is CheckOutput.md:
+        emit_text(markdown(result, tr))
     else:
-        _print(result)
+        _print(result, tr)
         if report is not None:
-            out.print(f"report written to {report}")
+            out.print(tr("report written to {path}", path=str(report)))
     failed = [(h.target.name, r) for h in result.hosts for r in h.failed]
     if failed:
         if len(failed) <= 5:
@@ -93,10 +123,10 @@ def check(
                                for h in result.hosts if h.failed)
         raise CheckFailed(f"{len(failed)} control(s) failed on "
                           f"{len({name for name, _ in failed})} of {len(result.hosts)} host(s): {detail}")
-    if output is Output.text:
+    if output is CheckOutput.text:
         total = sum(len(h.results) for h in result.hosts)
-        out.print(f"[green]{len(result.hosts)} host(s), {total} controls: all pass[/] "
-                  f"({result.seconds:.1f} s)")
+        out.print("[green]" + tr("{hosts} host(s), {total} controls: all pass", hosts=len(result.hosts),
+                                 total=total) + f"[/] ({result.seconds:.1f} s)")
 
 
 @app.command()
@@ -111,6 +141,7 @@ def apply(
     ssh_key: str = SSH_KEY,
     user: str = USER,
     no_host_key_check: bool = NO_HOST_KEY_CHECK,
+    unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
     output: Output = OUTPUT,
 ) -> None:
     """Apply the MLPS baseline and node exporter roles to the hosts (ansible-playbook
@@ -144,6 +175,9 @@ def apply(
     if check:  # a dry run changes nothing: no audit record (ADR 0010)
         report(run_apply(estate, hosts, **options))
         return
+    from govops.operators.roles import act
+
+    act(estate, "hosts apply", unsigned=unsigned)
     with audited("hosts apply", inputs=role_files(), estate_dir=estate, devices=hosts) as audit:
         result = run_apply(estate, hosts, **options)
         audit.add(result.log)

@@ -22,6 +22,28 @@ def _need_root() -> None:
         raise BadInput("the lab needs root (network namespaces, FRR, sshd): run as root")
 
 
+def _marker() -> Path:
+    """Where `lab up` notes a non-lab estate it built from, so `lab down` checks the same."""
+    return lab_dir() / "built-from-estate"
+
+
+def _built_from() -> Path | None:
+    try:
+        return Path(_marker().read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+
+
+def _gate_non_lab(estate: Path, is_lab: bool, command: str) -> None:
+    """The lab estate builds and removes its lab freely; any other estate's lab up/down needs
+    a system administrator of that estate (ADR 0018)."""
+    if is_lab:
+        return
+    from govops.operators.roles import act
+
+    act(estate, command)
+
+
 @app.command()
 def up(
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder (FRR only)."),
@@ -33,8 +55,12 @@ def up(
     from govops.lab.carriers import configure_carriers
     from govops.lab.from_estate import dc_spec, router_spec
 
-    _need_root()
     loaded = load_estate(estate)
+    _gate_non_lab(estate, loaded.settings.is_lab, "lab up")
+    _need_root()
+    if not loaded.settings.is_lab:
+        _marker().parent.mkdir(parents=True, exist_ok=True)
+        _marker().write_text(f"{Path(estate).resolve()}\n", encoding="utf-8")
     spec = router_spec(loaded, lab_dir() / "routers")
     centres = dc_spec(loaded, lab_dir() / "dc")
     say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
@@ -134,12 +160,18 @@ def down(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
     """Remove every namespace, process and file the lab made (also after a crash)."""
     from govops.lab import datacentres, routers
 
+    built_from = _built_from()
+    if built_from is not None:
+        from govops.estate.settings import read_settings
+
+        _gate_non_lab(built_from, read_settings(built_from).is_lab, "lab down")
     _need_root()
     from govops.monitoring import lab as monitoring_lab
 
     monitoring_lab.stop(lab_dir() / "monitoring")
     datacentres.teardown(lab_dir() / "dc")
     report = routers.teardown(lab_dir() / "routers")
+    _marker().unlink(missing_ok=True)
     data = {"namespaces": len(report.namespaces), "processes": len(report.processes),
             "veths": len(report.veths), "seconds": round(report.seconds, 2)}
     if output is Output.json:

@@ -222,7 +222,7 @@ class _Lab:
         if healed:
             failed_set.discard(healed)
         data["failed"] = sorted(failed_set)
-        write_atomic(self.layout.topology_json, json.dumps(data, indent=2) + "\n")
+        write_atomic(self.layout.topology_json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def running_primaries(self) -> list[str]:
         return [n for n, node in self.nodes.items() if pg.in_recovery(node) is False]

@@ -226,4 +226,4 @@ def spec_from_dict(data: dict[str, Any]) -> DcLabSpec:
 
 
 def spec_to_json(spec: DcLabSpec) -> str:
-    return json.dumps(spec_to_dict(spec), indent=2, sort_keys=True) + "\n"
+    return json.dumps(spec_to_dict(spec), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -239,7 +239,7 @@ def _record_spec(layout: Layout, spec: LabSpec, user: str) -> None:
                 f"teardown({str(layout.state_dir)!r}) first or use another state_dir"
             )
         return
-    write_atomic(layout.lab_json, json.dumps(data, indent=2) + "\n")
+    write_atomic(layout.lab_json, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _check_ownership(spec: LabSpec, journal: Journal, user: str) -> None:

@@ -85,7 +85,7 @@ def load_or_create_credentials(layout: Layout, username: str) -> dict[str, str]:
         if data.get("username") == username and data.get("password"):
             return {"username": data["username"], "password": data["password"]}
     data = {"username": username, "password": secrets.token_urlsafe(18)}
-    write_private(path, json.dumps(data, indent=2) + "\n")
+    write_private(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return data
 
 

@@ -51,7 +51,7 @@ class Journal:
             return
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (json.dumps(fields, sort_keys=True) + "\n").encode())
+            os.write(fd, (json.dumps(fields, sort_keys=True, ensure_ascii=False) + "\n").encode())
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -84,7 +84,7 @@ def write_atomic(path: Path, text: str, mode: int = 0o644, owner: str | None = N
     """Write `text` to `path` through a rename (readers never see half a file), with `mode`
     and, when given, chown'd to `owner`."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
+    tmp.write_text(text, encoding="utf-8")
     os.chmod(tmp, mode)
     if owner:
         shutil.chown(tmp, owner, owner)

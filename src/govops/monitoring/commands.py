@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import Output, emit_json, lang_option, language, out
 
 DEFAULT_ESTATE = Path("inventories/lab")
 
@@ -106,11 +106,16 @@ def serve(
     prometheus: str = typer.Option("http://127.0.0.1:9090", "--prometheus",
                                    help="Prometheus base URL."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
+    lang: str = lang_option(),
 ) -> None:
-    """Serve the ops centre's page: DC roles and DR, drills, extranet reachability, alerts, KPIs."""
+    """Serve the ops centre's page: DC roles and DR, drills, extranet reachability, alerts, KPIs.
+
+    --lang zh serves it in Chinese; the page's language switch (?lang=en|zh) changes it per
+    request."""
     from govops.monitoring.exporter import parse_listen
     from govops.monitoring.opspage import run
 
+    tr = language(lang)
     parse_listen(listen)
     _logging(verbose)
-    run(listen, prometheus)
+    run(listen, prometheus, tr.lang)

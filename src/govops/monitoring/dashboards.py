@@ -252,7 +252,8 @@ def dashboard_json(uid: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 def render_all() -> dict[str, str]:
     """file name → JSON text (sorted keys, two-space indent, trailing newline)."""
-    return {f"{uid}.json": json.dumps(dashboard_json(uid, spec), indent=2, sort_keys=True) + "\n"
+    return {f"{uid}.json": json.dumps(dashboard_json(uid, spec), indent=2, sort_keys=True,
+                                      ensure_ascii=False) + "\n"
             for uid, spec in dashboards().items()}
 
 

@@ -176,7 +176,7 @@ class Exporter:
                     self._send(200, CONTENT_TYPE_LATEST, exporter.metrics())
                 elif path == "/healthz":
                     health = exporter.health()
-                    body = json.dumps(health, indent=1).encode() + b"\n"
+                    body = json.dumps(health, indent=1, ensure_ascii=False).encode() + b"\n"
                     self._send(200 if health["ready"] else 503, "application/json", body)
                 elif path == "/":
                     self._send(200, "text/html; charset=utf-8",

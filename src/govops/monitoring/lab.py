@@ -191,7 +191,8 @@ class _Table:
 
     def save(self) -> None:
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(self.data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.path)
 
 

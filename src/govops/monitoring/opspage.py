@@ -23,6 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
+from govops.i18n import Translator, translator
 from govops.monitoring.prometheus import Prometheus, PrometheusError
 
 log = logging.getLogger("govops.ops")
@@ -121,6 +124,10 @@ def summary(prom: Prometheus) -> dict[str, Any]:
             a["ipv6"] += 1 if t.get("ipv6") else 0
             a["ipv4"] += 1 if t.get("ipv4") else 0
         return [{**dict(zip(keys, k, strict=True)), **v} for k, v in sorted(acc.items())]
+    node_names = {r["metric"].get("node", ""): r["metric"].get("display_name", "")
+                  for r in q("govops_node_info")}
+    for t in towns.values():
+        t["display_name"] = node_names.get(t["town"], "")
     town_rows = sorted(towns.values(), key=lambda t: (t["city"], t["county"], t["town"]))
     # alerts
     alerts = []
@@ -188,14 +195,13 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _named(name: str, display_name: str | None) -> str:
-    return f"{name} ({display_name})" if display_name else name
-
-
-def _flag(value: bool | None, good: str = "up", bad: str = "down") -> str:
+def _flag(tr: Translator, value: bool | None, good: str | None = None,
+          bad: str | None = None) -> Markup:
     if value is None:
-        return '<span class="muted">n/a</span>'
-    return f'<span class="ok">{good}</span>' if value else f'<span class="bad">{bad}</span>'
+        return Markup('<span class="muted">{}</span>').format(tr("n/a"))
+    if value:
+        return Markup('<span class="ok">{}</span>').format(good or tr("up"))
+    return Markup('<span class="bad">{}</span>').format(bad or tr("down"))
 
 
 def _secs(value: float | None) -> str:
@@ -218,167 +224,77 @@ def runbook_href(url: str) -> str:
     return "/" + url.lstrip("/")
 
 
-def render(data: dict[str, Any]) -> str:
-    """The page for `summary()` data."""
-    parts: list[str] = []
-    add = parts.append
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(data["generated_at"]))
-    health = data["health"]
-    add(f'<header><h1>govops ops centre</h1><span id="updated">updated {stamp}</span>'
-        f'<span id="targets">scrape targets up: {health["targets_up"]}/{health["targets"]}</span>'
-        f'<span>Prometheus: <a href="{_e(data["prometheus"])}">{_e(data["prometheus"])}</a></span>'
-        "</header><main>")
-    # data centres
-    add('<section id="dc"><h2>Data centres and DR roles</h2><table><tr><th>site</th>'
-        "<th>designed role</th><th>centre</th><th>current role</th><th>database</th>"
-        "<th>reachable</th></tr>")
-    for c in data["data_centres"]:
-        role_cls = "ok" if c["role"] == "primary" and c["designed_role"] == "primary" else (
-            "bad" if c["role"] == "down" else "warn" if c["role"] == "primary" else "")
-        add(f'<tr data-site="{_e(c["site"])}" data-centre="{_e(c["centre"])}" '
-            f'data-role="{_e(c["role"])}"><td>{_e(_named(c["site"], c.get("site_display_name")))}'
-            f'</td><td>{_e(c["designed_role"])}'
-            f'</td><td>{_e(c["centre"])}</td><td class="{role_cls}">{_e(c["role"] or "n/a")}</td>'
-            f'<td>{_flag(c["database_up"])}</td><td>{_flag(c["reachable"])}</td></tr>')
-    add("</table>")
-    primaries = data.get("primaries")
-    if primaries is not None and primaries != 1:
-        what = "no primary database" if primaries == 0 else f"{primaries:.0f} primaries"
-        add(f'<p class="bad" id="dr-state">{what}</p>')
-    add("</section>")
-    # replication
-    add('<section id="replication"><h2>Replication against RPO objectives</h2><table><tr>'
-        "<th>pair</th><th>kind</th><th>streaming</th><th>mode</th><th>RPO now</th>"
-        "<th>objective</th><th>lag</th></tr>")
-    if not data["replication"]:
-        add('<tr><td colspan="7" class="muted">no replication data (DC databases not '
-            "monitored)</td></tr>")
-    for p in data["replication"]:
-        within = p["within_objective"]
-        cls = "muted" if within is None else "ok" if within else "bad"
-        add(f'<tr data-pair="{_e(p["primary"])}-{_e(p["standby"])}" '
-            f'data-within="{_e(within)}"><td>{_e(p["primary"])} → {_e(p["standby"])}</td>'
-            f'<td>{_e(p["kind"])}</td><td>{_flag(p["streaming"], "yes", "no")}</td>'
-            f'<td>{"sync" if p["synchronous"] else "async"}</td>'
-            f'<td class="{cls}">{_secs(p["rpo_s"])}</td><td>{_secs(p["objective_rpo_s"])}</td>'
-            f'<td>{_int(p["lag_bytes"])} B</td></tr>')
-    add("</table></section>")
-    # drills
-    add('<section id="drills"><h2>Latest DR drills</h2><table><tr><th>scenario</th>'
-        "<th>verdict</th><th>RTO</th><th>RTO objective</th><th>RPO</th><th>RPO objective</th>"
-        "<th>lost writes</th><th>finished</th></tr>")
-    if not data["drills"]:
-        add('<tr><td colspan="8" class="muted">no drill has run yet</td></tr>')
-    for d in data["drills"]:
-        vcls = "muted" if d["passed"] is None else "ok" if d["passed"] else "bad"
-        rto_bad = (d["rto_s"] is not None and d["objective_rto_s"] is not None
-                   and d["rto_s"] > d["objective_rto_s"])
-        rpo_bad = (d["rpo_s"] is not None and d["objective_rpo_s"] is not None
-                   and d["rpo_s"] > d["objective_rpo_s"])
-        finished = ("never" if d["finished_at"] is None else
-                    time.strftime("%Y-%m-%d %H:%M", time.localtime(d["finished_at"])))
-        overdue = ' <span class="bad">overdue</span>' if d["overdue"] else ""
-        add(f'<tr data-scenario="{_e(d["scenario"])}" data-verdict="{_e(d["verdict"])}">'
-            f'<td>{_e(d["scenario"])}</td><td class="{vcls}">{_e(d["verdict"])}</td>'
-            f'<td class="{"bad" if rto_bad else ""}">{_secs(d["rto_s"])}</td>'
-            f'<td>{_secs(d["objective_rto_s"])}</td>'
-            f'<td class="{"bad" if rpo_bad else ""}">{_secs(d["rpo_s"])}</td>'
-            f'<td>{_secs(d["objective_rpo_s"])}</td><td>{_e(_int(d["lost_writes"]))}</td>'
-            f"<td>{finished}{overdue}</td></tr>")
-    add("</table></section>")
-    # extranet
+#: The language switch on the page: code → label (each in its own language).
+LANGUAGES = (("zh", "中文"), ("en", "English"))
+
+
+def render(data: dict[str, Any], tr: Translator | None = None) -> str:
+    """The page body for `summary()` data, in the translator's language (templates/opspage)."""
+    from govops.i18n.templates import render as render_template
+    from govops.i18n.terms import term
+
+    tr = tr or translator("en")
     ext = data["extranet"]
-    add('<section id="extranet"><h2>Extranet reachability from the province core</h2>')
-    add('<table id="cities"><tr><th>city</th><th>towns</th><th>IPv6</th><th>IPv4</th></tr>')
-    for c in ext["cities"]:
-        add(_reach_row("city", c["city"], c))
-    add('</table><table id="counties"><tr><th>county</th><th>towns</th><th>IPv6</th>'
-        "<th>IPv4</th></tr>")
-    for c in ext["counties"]:
-        add(_reach_row("county", f'{c["county"]} ({c["city"]})', c, key=c["county"]))
-    add("</table>")
     towns = ext["towns"]
     shown = towns if len(towns) <= TOWN_LIST_LIMIT else [
         t for t in towns if not (t.get("ipv6") and t.get("ipv4"))]
-    title = "towns" if len(towns) <= TOWN_LIST_LIMIT else (
-        f"unreachable towns ({len(shown)} of {len(towns)})")
-    add(f'<table id="towns"><tr><th>{title}</th><th>county</th><th>IPv6</th><th>IPv4</th></tr>')
-    if not towns:
-        add('<tr><td colspan="4" class="muted">no probe results yet</td></tr>')
-    for t in shown:
-        add(f'<tr data-town="{_e(t["town"])}" data-ipv6="{_e(t.get("ipv6"))}" '
-            f'data-ipv4="{_e(t.get("ipv4"))}"><td>{_e(t["town"])}</td><td>{_e(t["county"])}</td>'
-            f'<td>{_flag(t.get("ipv6"))}</td><td>{_flag(t.get("ipv4"))}</td></tr>')
-    add("</table></section>")
-    # alerts
-    alerts = data["alerts"]
-    firing = sum(1 for a in alerts if a["state"] == "firing")
-    add(f'<section id="alerts"><h2>Active alerts ({firing} firing, '
-        f'{len(alerts) - firing} pending)</h2><table><tr><th>alert</th><th>severity</th>'
-        "<th>state</th><th>summary</th><th>runbook</th></tr>")
-    if not alerts:
-        add('<tr><td colspan="5" class="ok">no active alerts</td></tr>')
-    for a in alerts:
-        cls = "bad" if a["severity"] == "critical" else "warn"
-        link = runbook_href(a["runbook_url"])
-        add(f'<tr data-alert="{_e(a["name"])}" data-state="{_e(a["state"])}">'
-            f'<td>{_e(a["name"])}</td><td class="{cls}">{_e(a["severity"])}</td>'
-            f'<td>{_e(a["state"])}</td><td>{_e(a["summary"])}</td>'
-            f'<td>{f"<a href={chr(34)}{_e(link)}{chr(34)}>runbook</a>" if link else ""}</td></tr>')
-    add("</table></section>")
-    # exceptions: rules the estate waives on purpose
-    waived = data.get("exceptions", [])
-    add(f'<section id="exceptions"><h2>Estate exceptions ({len(waived)} waived '
-        f'rule{"" if len(waived) == 1 else "s"})</h2><table><tr><th>rule</th><th>where</th>'
-        "<th>reason</th></tr>")
-    if not waived:
-        add('<tr><td colspan="3" class="ok">none: every rule holds</td></tr>')
-    for w in waived:
-        who = f'{w["kind"]} {w["name"]}' + (f' ({w["display_name"]})' if w["display_name"] else "")
-        add(f'<tr data-rule="{_e(w["rule"])}" data-name="{_e(w["name"])}"><td class="warn">'
-            f'{_e(w["rule"])}</td><td>{_e(who)}</td><td>{_e(w["reason"])}</td></tr>')
-    add("</table></section>")
-    # KPIs
-    k = data["kpis"]
-    add('<section id="kpis"><h2>KPIs</h2>')
-    for kid, label, value in (
-        ("intensification", "intensification rate", _pct(k["intensification_ratio"])),
-        ("systems", "department systems on the unified cloud and network",
-         f'{_int(k["department_systems_unified"])} / {_int(k["department_systems"])}'),
-        ("ipv6-nodes", "IPv6 coverage: nodes", _pct(k["ipv6_node_coverage_ratio"])),
-        ("ipv6-links", "IPv6 coverage: links", _pct(k["ipv6_link_coverage_ratio"])),
-        ("ipv6-reach", "towns reachable over IPv6", _pct(k["ipv6_town_reachability_ratio"])),
-    ):
-        add(f'<div class="kpi" data-kpi="{kid}"><b>{_e(value)}</b>{_e(label)}</div>')
-    sources = data["health"]["sources"]
-    add('<p id="sources">exporter sources: ' + ", ".join(
-        f'{_e(s)} {_flag(up)}' for s, up in sorted(sources.items())) + "</p></section>")
-    add("</main>")
-    return "".join(parts)
+    title = tr("towns") if len(towns) <= TOWN_LIST_LIMIT else tr(
+        "unreachable towns ({shown} of {total})", shown=len(shown), total=len(towns))
+    firing = sum(1 for a in data["alerts"] if a["state"] == "firing")
+
+    def role_class(c: dict[str, Any]) -> str:
+        return "ok" if c["role"] == "primary" and c["designed_role"] == "primary" else (
+            "bad" if c["role"] == "down" else "warn" if c["role"] == "primary" else "")
+
+    def over(value: float | None, objective: float | None) -> bool:
+        return value is not None and objective is not None and value > objective
+
+    def reach_row(kind: str, label: str, c: dict[str, Any], key: str | None = None) -> Markup:
+        return _reach_row(kind, label, c, key)
+
+    from govops.i18n.times import local
+
+    return render_template(
+        "monitoring", "opspage.html.j2", tr, d=data, languages=LANGUAGES,
+        updated=local(data["generated_at"], tr.lang) + ("" if tr.lang == "zh" else " UTC"),
+        clock=lambda t: local(t, tr.lang, seconds=False),
+        towns=shown, towns_title=title, firing=firing, pending=len(data["alerts"]) - firing,
+        role_class=role_class, over=over, reach_row=reach_row, runbook=runbook_href,
+        flag=lambda value, good=None, bad=None: _flag(tr, value, good, bad),
+        secs=_secs, pct=_pct, int=_int,
+        severity=lambda s: term(tr, "severity", s), state=lambda s: term(tr, "alert-state", s))
 
 
 def _int(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 
 
-def _reach_row(kind: str, label: str, c: dict[str, Any], key: str | None = None) -> str:
+def _reach_row(kind: str, label: str, c: dict[str, Any], key: str | None = None) -> Markup:
     def cell(n: int) -> str:
         cls = "ok" if n == c["towns"] else "bad"
         return f'<td class="{cls}">{n}/{c["towns"]}</td>'
-    return (f'<tr data-{kind}="{_e(key or label)}" data-ipv6="{c["ipv6"]}" '
-            f'data-ipv4="{c["ipv4"]}" data-towns="{c["towns"]}"><td>{_e(label)}</td>'
-            f'<td>{c["towns"]}</td>{cell(c["ipv6"])}{cell(c["ipv4"])}</tr>')
+    return Markup(f'<tr data-{kind}="{_e(key or label)}" data-ipv6="{c["ipv6"]}" '
+                  f'data-ipv4="{c["ipv4"]}" data-towns="{c["towns"]}"><td>{_e(label)}</td>'
+                  f'<td>{c["towns"]}</td>{cell(c["ipv6"])}{cell(c["ipv4"])}</tr>')
 
 
-def page(body: str, title: str = "govops ops centre") -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}'
-            '</title><meta http-equiv="refresh" content="15"><meta name="viewport" '
-            f'content="width=device-width"><style>{CSS}</style></head><body>{body}</body></html>')
+def page(body: str, title: str | None = None, tr: Translator | None = None,
+         refresh: bool = True) -> str:
+    """A whole HTML document around `body` (html lang="zh-CN" or "en")."""
+    from govops.i18n.templates import render as render_template
+
+    tr = tr or translator("en")
+    return render_template("monitoring", "page.html.j2", tr, body=Markup(body),
+                           title=title or tr("govops ops centre"), css=Markup(CSS),
+                           html_lang="zh-CN" if tr.lang == "zh" else "en", refresh=refresh)
 
 
-def error_page(message: str) -> str:
-    return page(f'<header><h1>govops ops centre</h1></header><div class="banner" id="error">'
-                f"{_e(message)}</div>")
+def error_page(message: str, tr: Translator | None = None) -> str:
+    """The page when Prometheus cannot be reached: one line saying so."""
+    from govops.i18n.templates import render as render_template
+
+    tr = tr or translator("en")
+    return page(render_template("monitoring", "error.html.j2", tr, message=message), tr=tr)
 
 
 # --- server --------------------------------------------------------------------------------
@@ -394,9 +310,11 @@ class OpsServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def make_server(listen: str, prometheus_url: str) -> OpsServer:
-    """Bind the ops page's server (BadInput when the address is taken)."""
+def make_server(listen: str, prometheus_url: str, lang: str = "en") -> OpsServer:
+    """Bind the ops page's server (BadInput when the address is taken); the page speaks
+    `lang` unless the request asks for another (`?lang=zh|en`, the page's language switch)."""
     from govops.errors import BadInput
+    from govops.i18n.select import normalise
     from govops.monitoring.exporter import parse_listen
 
     host, port = parse_listen(listen)
@@ -404,13 +322,16 @@ def make_server(listen: str, prometheus_url: str) -> OpsServer:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            path = urllib.parse.urlsplit(self.path).path
+            url = urllib.parse.urlsplit(self.path)
+            path = url.path
+            asked = urllib.parse.parse_qs(url.query).get("lang", [""])[0]
+            tr = translator(normalise(asked) or lang) if asked else translator(lang)
             if path in ("/", "/index.html"):
                 try:
-                    body, code = page(render(summary(prom))), 200
+                    body, code = page(render(summary(prom), tr), tr=tr), 200
                 except PrometheusError as exc:
                     log.error("%s", exc)
-                    body, code = error_page(str(exc)), 503
+                    body, code = error_page(str(exc), tr), 503
                 self._send(code, "text/html; charset=utf-8", body.encode())
             elif path == "/api/summary":
                 try:
@@ -424,8 +345,8 @@ def make_server(listen: str, prometheus_url: str) -> OpsServer:
             elif m := re.fullmatch(r"/docs/runbooks/([a-z0-9-]+\.md)", path):
                 file = _runbooks_dir() / m.group(1)
                 if file.is_file():
-                    text = page(f"<main><section><pre>{_e(file.read_text())}</pre></section></main>",
-                                title=m.group(1))
+                    text = page(f"<main><section><pre>{_e(file.read_text(encoding='utf-8'))}"
+                                "</pre></section></main>", title=m.group(1), tr=tr, refresh=False)
                     self._send(200, "text/html; charset=utf-8", text.encode())
                 else:
                     self._send(404, "text/plain", b"no such runbook\n")
@@ -453,8 +374,9 @@ def make_server(listen: str, prometheus_url: str) -> OpsServer:
                        "address and port") from None
 
 
-def run(listen: str, prometheus_url: str) -> None:
-    server = make_server(listen, prometheus_url)
+def run(listen: str, prometheus_url: str, lang: str = "en") -> None:
+    """Serve the page until interrupted."""
+    server = make_server(listen, prometheus_url, lang)
     log.info("ops page on http://%s:%s/ (Prometheus %s)", *server.server_address[:2],
              prometheus_url)
     try:

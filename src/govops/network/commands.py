@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, out
+from govops.console import Output, emit_json, lang_option, language, out
+from govops.i18n import Translator
 
 app = typer.Typer(help="The extranet's routers: render configs, diff them against running ones.",
                   no_args_is_help=True)
@@ -30,16 +31,20 @@ def render(
                                   "One is fastest on a busy machine."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
-    """Render the intended config of every device (or --device) into OUT/<device>.cfg."""
+    """Render the intended config of every device (or --device) into OUT/<device>.cfg, and,
+    on platforms that run one routing instance per plane (FRR), each non-default plane's
+    config into OUT/<device>@<plane>.cfg."""
     import os
 
     from govops.estate.loader import load_estate
-    from govops.network.render import render_all, write_configs
+    from govops.network.render import render_all, render_planes, write_configs
 
     t0 = time.perf_counter()
     loaded = load_estate(estate)
     configs = render_all(loaded, device or None, validate=validate,
                          jobs=jobs or min(4, os.cpu_count() or 1))
+    instances = render_planes(loaded, device or None, validate=validate)
+    configs = {**configs, **instances}
     if str(out_dir) == "-":
         import sys
 
@@ -49,7 +54,9 @@ def render(
     paths = write_configs(configs, out_dir)
     seconds = time.perf_counter() - t0
     if output is Output.json:
-        emit_json({"estate": str(estate), "out": str(out_dir), "devices": list(configs),
+        emit_json({"estate": str(estate), "out": str(out_dir),
+                   "devices": [n for n in configs if n not in instances],
+                   "plane_instances": list(instances),
                    "files": [str(p) for p in paths], "seconds": round(seconds, 3)})
         return
     if len(paths) == 1:
@@ -67,13 +74,14 @@ def running_source(running: Path | None):  # noqa: ANN201 - returns a RunningSou
     return DirectorySource(running)
 
 
-def _print_diffs(diffs: list) -> None:
+def _print_diffs(diffs: list, tr: Translator) -> None:
+    """Each differing device's diff and remediation, then one summary line."""
     from rich.markup import escape
 
     changed = [d for d in diffs if d.changes]
     for d in diffs:
         if d.error:
-            out.print(f"[red]could not read {escape(d.error)}[/]")
+            out.print("[red]" + escape(tr("could not read {error}", error=d.error)) + "[/]")
             continue
         if d.changes:
             out.rule(f"[bold]{d.device}[/] ({d.platform})")
@@ -82,16 +90,19 @@ def _print_diffs(diffs: list) -> None:
                          "red" if line.startswith("-") and not line.startswith("---") else
                          "cyan" if line.startswith("@@") else "")
                 out.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
-            out.print("[bold]remediation:[/]")
+            out.print("[bold]" + escape(tr("remediation:")) + "[/]")
             for line in d.changes:
                 out.print(f"  {escape(line)}")
         if d.unmanaged:
-            out.print(f"{d.device}: {d.unmanaged} unmanaged lines left alone")
+            out.print(escape(tr("{device}: {n} unmanaged lines left alone", device=d.device,
+                                n=d.unmanaged)))
     failed = sum(1 for d in diffs if d.error)
     in_sync = len(diffs) - len(changed) - failed
-    tail = f", [red]{failed} unreadable[/]" if failed else ""
-    out.print(f"{len(diffs)} devices: [yellow]{len(changed)} differ[/], "
-              f"[green]{in_sync} in sync[/]{tail}")
+    tail = "[red]" + escape(tr(", {n} unreadable", n=failed)) + "[/]" if failed else ""
+    differ = "[yellow]" + escape(tr("{n} differ", n=len(changed))) + "[/]"
+    synced = "[green]" + escape(tr("{n} in sync", n=in_sync)) + "[/]"
+    out.print(tr("{n} devices: {differ}, {in_sync}", n=len(diffs), differ=differ,
+                 in_sync=synced) + tail)
 
 
 @app.command()
@@ -108,6 +119,7 @@ def diff(
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="Exit 1 when any device differs (like git diff)."),
+    lang: str = lang_option(),
 ) -> None:
     """Per device: unified diff of running vs intended, and the remediation commands.
 
@@ -118,6 +130,7 @@ def diff(
     from govops.estate.loader import load_estate
     from govops.network.diff import diff_estate, select
 
+    tr = language(lang)
     loaded = load_estate(estate)
     names = select(loaded, limit)
     source = running_source(running)
@@ -129,7 +142,7 @@ def diff(
     if output is Output.json:
         emit_json([d.to_dict() for d in diffs])
     else:
-        _print_diffs(diffs)
+        _print_diffs(diffs, tr)
     if failed := [d.error for d in diffs if d.error]:
         raise BadInput("\n".join(f"could not read {e}" for e in failed))
     if exit_code and any(d.changes for d in diffs):

@@ -1,8 +1,10 @@
 """How govops logs in to devices: secrets from the environment (or the lab), host keys checked.
 
-Order: `GOVOPS_NET_USERNAME` + `GOVOPS_NET_PASSWORD` (+ `GOVOPS_KNOWN_HOSTS`, required with them)
-from the environment — where an operator's vault or CI puts them — else the lab's generated
-credentials and known_hosts under `GOVOPS_LAB_DIR` (default `.lab`). Nothing secret is logged.
+Order: `GOVOPS_NET_USERNAME` + the password (+ `GOVOPS_KNOWN_HOSTS`, required with them) from
+the environment — the password as `GOVOPS_NET_PASSWORD`, or by reference in
+`GOVOPS_NET_PASSWORD_REF` (`env:NAME`, `file:PATH` of a mode-600 file, `vault:PATH#KEY` of an
+ansible-vault file: `govops.secrets`) — else the lab's generated credentials and known_hosts
+under `GOVOPS_LAB_DIR` (default `.lab`). Nothing secret is logged.
 """
 
 from __future__ import annotations
@@ -28,7 +30,13 @@ class Credentials:
 
 def load_credentials() -> Credentials:
     """Credentials from the environment, else from the lab; BadInput naming what to set."""
-    user, password = os.environ.get("GOVOPS_NET_USERNAME"), os.environ.get("GOVOPS_NET_PASSWORD")
+    from govops.secrets import from_env
+
+    user = os.environ.get("GOVOPS_NET_USERNAME")
+    password = from_env("GOVOPS_NET_PASSWORD", "GOVOPS_NET_PASSWORD_REF", "device password")
+    if user and not password:
+        raise BadInput("GOVOPS_NET_USERNAME is set but no password: set GOVOPS_NET_PASSWORD_REF "
+                       "(env:NAME, file:PATH or vault:PATH#KEY) or GOVOPS_NET_PASSWORD")
     if user and password:
         known = os.environ.get("GOVOPS_KNOWN_HOSTS")
         if not known or not Path(known).is_file():
@@ -40,8 +48,9 @@ def load_credentials() -> Credentials:
     if creds.is_file() and known.is_file():
         data = json.loads(creds.read_text())
         return Credentials(data["username"], data["password"], known)
-    raise BadInput("no device credentials: set GOVOPS_NET_USERNAME, GOVOPS_NET_PASSWORD and "
-                   "GOVOPS_KNOWN_HOSTS, or bring the lab up with govops lab up")
+    raise BadInput("no device credentials: set GOVOPS_NET_USERNAME, GOVOPS_NET_PASSWORD_REF (or "
+                   "GOVOPS_NET_PASSWORD) and GOVOPS_KNOWN_HOSTS, or bring the lab up with govops "
+                   "lab up")
 
 
 def netmiko_params(host: str, device_type: str, creds: Credentials) -> dict[str, Any]:

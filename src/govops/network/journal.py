@@ -39,7 +39,7 @@ class Journal:
     def write(self, event: str, **data: Any) -> None:
         """Append one event and fsync it."""
         record = {"ts": round(time.time(), 3), "event": event, **data}
-        line = json.dumps(record, sort_keys=True) + "\n"
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
         with self._lock:
             self.root.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:

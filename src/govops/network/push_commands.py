@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from govops.console import Output, emit_json, err, out
+from govops.console import UNSIGNED_HELP, Output, emit_json, err, lang_option, language, out
 from govops.errors import CheckFailed
+from govops.i18n import Translator, translator
 from govops.network.rollout import DeviceResult, RolloutHooks, RolloutOptions, RolloutSummary
 
 DEFAULT_ESTATE = Path("inventories/lab")
@@ -16,17 +17,18 @@ DEFAULT_ESTATE = Path("inventories/lab")
 class ProgressHooks(RolloutHooks):
     """A rich progress bar per batch, on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, tr: Translator | None = None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                                  transient=False)
         self.task = None
+        self.tr = tr or translator("en")
 
     def batch_started(self, number: int, devices: list[str], canary: bool) -> None:
         """Open a bar for the batch."""
-        label = "canary" if canary else f"batch {number}"
+        label = self.tr("canary") if canary else self.tr("batch {number}", number=number)
         self.progress.start()
         self.task = self.progress.add_task(f"{label} ({devices[0]}…)", total=len(devices))
 
@@ -36,14 +38,20 @@ class ProgressHooks(RolloutHooks):
             self.progress.advance(self.task)
         if result.status == "failed":
             self.progress.console.print(f"[red]✗ {result.device}[/]: {result.error}"
-                                        + (" (restored)" if result.restored else ""))
+                                        + (self.tr(" (restored)") if result.restored else ""))
 
     def batch_done(self, number: int) -> None:
         """Close the bar."""
         self.progress.stop()
 
 
-def _report(summary: RolloutSummary, output: Output) -> None:
+def _report(summary: RolloutSummary, output: Output, tr: Translator | None = None) -> None:
+    """The rollout's table and summary (or its JSON); CheckFailed when a device failed."""
+    from rich.markup import escape
+
+    from govops.i18n.terms import term
+
+    tr = tr or translator("en")
     data = {
         "rollout_id": summary.rollout_id,
         "seconds": round(summary.seconds, 2),
@@ -58,23 +66,26 @@ def _report(summary: RolloutSummary, output: Output) -> None:
     else:
         from rich.table import Table
 
-        table = Table(title=f"rollout {summary.rollout_id}", show_edge=False)
-        for col in ("device", "status", "changes", "seconds", "error"):
+        table = Table(title=tr("rollout {id}", id=summary.rollout_id), show_edge=False)
+        for col in (tr("device"), tr("status"), tr("changes"), tr("seconds"), tr("error")):
             table.add_column(col)
         colour = {"changed": "green", "unchanged": "dim", "failed": "red", "skipped": "yellow",
                   "would-change": "cyan"}
         for r in summary.results:
-            table.add_row(r.device, f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+            table.add_row(r.device, f"[{colour.get(r.status, 'white')}]"
+                          f"{escape(term(tr, 'status', r.status))}[/]",
                           str(len(r.changes)), f"{r.seconds:.1f}",
-                          (r.error + (" (restored)" if r.restored else ""))[:90])
+                          (r.error + (tr(" (restored)") if r.restored else ""))[:90])
         out.print(table)
-        counts = ", ".join(f"{v} {k}" for k, v in summary.counts().items())
-        out.print(f"{len(summary.results)} devices in {summary.seconds:.1f} s: {counts}"
-                  + (f" — stopped: {summary.stopped}" if summary.stopped else ""))
+        counts = tr(", ").join(tr("{n} {what}", n=v, what=term(tr, "status", k))
+                               for k, v in summary.counts().items())
+        stopped = tr(" — stopped: {why}", why=summary.stopped) if summary.stopped else ""
+        out.print(escape(tr("{n} devices in {seconds} s: {counts}", n=len(summary.results),
+                            seconds=f"{summary.seconds:.1f}", counts=counts) + stopped))
         if summary.counts() == {"unchanged": len(summary.results)}:
-            out.print("nothing to change: every device already runs its intended config")
-        out.print(f"journal: rollouts/{summary.rollout_id}.jsonl "
-                  f"(govops net resume|rollback {summary.rollout_id})")
+            out.print(tr("nothing to change: every device already runs its intended config"))
+        out.print(escape(tr("journal: rollouts/{id}.jsonl (govops net resume|rollback {id})",
+                            id=summary.rollout_id)))
     if summary.failed:
         raise CheckFailed(f"rollout {summary.rollout_id}: {len(summary.failed)} device(s) failed"
                           + (f"; {summary.stopped}" if summary.stopped else ""))
@@ -95,35 +106,46 @@ def register(app: typer.Typer) -> None:
         check: bool = typer.Option(False, "--check", help="Diff only: change nothing."),
         verify_timeout: float = typer.Option(90.0, "--verify-timeout",
                                              help="Seconds to wait for sessions and routes."),
+        change: str = typer.Option(None, "--change", help="Run this approved change (govops "
+                                   "change request/approve): needed where the estate says "
+                                   "change_approval: required."),
+        unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
+        lang: str = lang_option(),
     ) -> None:
         """Roll intended configs out: canary, batches, verify, restore on failure."""
         from govops.network import pushing
 
+        tr = language(lang)
         options = RolloutOptions(canary, batch_size, max_failures, workers, check, verify_timeout)
-        hooks = ProgressHooks() if output is Output.text else None
-        _report(pushing.push(estate, limit, options, hooks), output)
+        hooks = ProgressHooks(tr) if output is Output.text else None
+        _report(pushing.push(estate, limit, options, hooks, unsigned=unsigned, change=change),
+                output, tr)
 
     @app.command()
     def resume(
         rollout_id: str = typer.Argument(..., help="Rollout id (rollouts/<id>.jsonl)."),
+        unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
+        lang: str = lang_option(),
     ) -> None:
         """Finish an interrupted rollout from its journal."""
         from govops.network import pushing
 
-        hooks = ProgressHooks() if output is Output.text else None
-        _report(pushing.resume(rollout_id, hooks), output)
+        tr = language(lang)
+        hooks = ProgressHooks(tr) if output is Output.text else None
+        _report(pushing.resume(rollout_id, hooks, unsigned=unsigned), output, tr)
 
     @app.command()
     def rollback(
         rollout_id: str = typer.Argument(..., help="Rollout id (rollouts/<id>.jsonl)."),
+        unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
     ) -> None:
         """Restore every device the rollout touched to the backup taken before it."""
         from govops.network import pushing
 
-        results = pushing.rollback(rollout_id)
+        results = pushing.rollback(rollout_id, unsigned=unsigned)
         if output is Output.json:
             emit_json({"rollout_id": rollout_id, "devices": results})
         else:

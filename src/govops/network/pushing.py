@@ -107,30 +107,157 @@ def _conclude(audit: Any, summary: RolloutSummary) -> None:
                         + (f"; {summary.stopped}" if summary.stopped else ""))
 
 
+def plan_remediation(estate: Estate, devices: list[str],
+                     intended: dict[str, str] | None = None, workers: int = 8
+                     ) -> dict[str, list[str]]:
+    """Each device's exact remediation as a push would compute it now: its running config is
+    read (nothing is sent), the intended config rendered, the same diff function applied.
+    What `change request` binds and `net push --change` compares. BadInput naming every
+    device that cannot be read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from govops.estate.views import node_view
+    from govops.network.drivers.base import DeviceError
+
+    intended = intended if intended is not None else _intended(estate, devices)
+    connect, diff = _connector(), _remediation()
+
+    def one(name: str) -> tuple[str, list[str] | str]:
+        view = node_view(estate, name)
+        driver = connect(view)
+        try:
+            driver.open()
+        except DeviceError as exc:
+            return name, str(exc)
+        try:
+            return name, diff(view.platform, driver.get_running(), intended[name])
+        except DeviceError as exc:
+            return name, str(exc)
+        finally:
+            driver.close()
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(devices) or 1))) as pool:
+        found = dict(pool.map(one, devices))
+    unread = [f"{n}: {v}" for n, v in found.items() if isinstance(v, str)]
+    if unread:
+        raise BadInput(f"cannot read the running config of {len(unread)} device(s), so the "
+                       f"change cannot be bound: {unread[0]}"
+                       + (f" (+{len(unread) - 1} more)" if len(unread) > 1 else ""))
+    return {n: list(v) for n, v in found.items()}
+
+
+def _change_limit(change: str) -> str | None:
+    """The `--limit` a change was requested with (None when it cannot be read: the gate
+    refuses that change later, on record)."""
+    from govops.changes import store
+    from govops.errors import GovopsError
+
+    try:
+        return store.load(change).request.get("limit")
+    except GovopsError:
+        return None
+
+
+def _gate(command: str, estate_dir: Path, estate: Estate, check: bool, unsigned: bool,
+          change: str | None):
+    """Who may run `command` and under which change, before any device is contacted:
+    `(operator or None, the change or None)`. A dry run (`--check`) needs neither."""
+    if check:
+        return None, None
+    from govops.changes import gate
+    from govops.operators.roles import act
+
+    gate.require_change(estate_dir, estate.settings.approval_required, command, change)
+    operator = act(estate_dir, command, unsigned=unsigned)
+    if change is None:
+        return operator, None
+    if operator is None:
+        raise BadInput("--change needs an operator to run it: drop --unsigned")
+    from govops.operators.registry import load_registry
+
+    return operator, gate.runnable(change, estate_dir, command, load_registry(estate_dir))
+
+
 def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
-         hooks: RolloutHooks | None = None, root: Path = ROLLOUTS) -> RolloutSummary:
-    """Start a new rollout; everything is validated and rendered before any device is touched."""
+         hooks: RolloutHooks | None = None, root: Path = ROLLOUTS, *, unsigned: bool = False,
+         change: str | None = None) -> RolloutSummary:
+    """Start a new rollout; everything is validated and rendered, the operator's role and (on
+    an estate that requires it) the approved change checked, before any device is touched.
+    With `change`, the remediation of every device is read first and must be the approved
+    one; the rollout then sends nothing else. Without `limit`, a change's own limit applies."""
     estate = load_estate(estate_dir)
+    if change is not None and limit is None:
+        limit = _change_limit(change)
     devices = order_devices(estate, select(estate, limit))
     if not devices:
         raise BadInput("no managed device selected: check --limit")
     for name in devices:
         driver_for(estate.nodes[name].platform)  # unsupported platform: fail before any push
+    operator, approved_change = _gate("net push", estate_dir, estate, options.check, unsigned,
+                                      change)
     intended = _intended(estate, devices)
+    approved = None
+    if approved_change is not None:
+        from govops.changes import gate
+
+        approved = plan_remediation(estate, devices, intended)  # reads; sends nothing
+        gate.same_remediation(approved_change, approved, "net push", Path(estate_dir))
     connect = _connector()
     journal = Journal(root, new_id())
     with _audited("net push", journal, estate_dir, check=options.check) as audit:
+        if approved_change is not None:
+            _use_change(audit, approved_change, operator, journal.id)
         journal.write("start", estate=str(estate_dir), limit=limit, devices=devices,
-                      options=options.__dict__)
-        rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
+                      options=options.__dict__,
+                      **({"change": approved_change.id} if approved_change else {}))
+        rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks,
+                          approved=approved)
         summary = rollout.run(devices)
         journal.write("end", stopped=summary.stopped, counts=summary.counts())
         _conclude(audit, summary)
     return summary
 
 
-def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLLOUTS
-           ) -> RolloutSummary:
+def _use_change(audit: Any, change: Any, operator: Any, run: str) -> None:
+    """Mark the approved change as run (once), in this command's audit record."""
+    from govops.changes import gate
+    from govops.operators.roles import acting_key
+
+    used = gate.mark_used(change, acting_key(), operator.name, run)
+    audit.add(used)
+    audit.detail["change"] = change.id
+
+
+def _resumable_change(estate_dir: Path, estate: Estate, start: dict, rollout_id: str,
+                      unsigned: bool, check: bool) -> dict[str, list[str]] | None:
+    """On an estate that requires approval, a rollout resumes only if it began as an approved
+    change, on the estate that change bound: its devices then get the approved remediation and
+    nothing else. Returns that remediation (None when no change applies)."""
+    from govops.changes import gate, store
+    from govops.operators.roles import act
+
+    change_id = start.get("change")
+    if check:
+        return None
+    if change_id is None:
+        gate.require_change(estate_dir, estate.settings.approval_required, "net resume", None)
+        act(estate_dir, "net resume", unsigned=unsigned)
+        return None
+    act(estate_dir, "net resume", unsigned=False)
+    change = store.load(str(change_id))
+    if (change.used or {}).get("run") != rollout_id:
+        raise gate.record_refusal_for("net resume", estate_dir, f"rollout {rollout_id} is not "
+                                      f"the run of change {change_id}", change_id)
+    now = gate.binding_files(estate_dir)
+    if gate.binding_digest(now) != (change.request.get("estate") or {}).get("sm3"):
+        raise gate.record_refusal_for("net resume", estate_dir, f"rollout {rollout_id}: the "
+                                      f"estate changed since change {change_id} was approved",
+                                      change_id)
+    return change.request.get("devices") or {}
+
+
+def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLLOUTS, *,
+           unsigned: bool = False) -> RolloutSummary:
     """Finish an interrupted rollout: devices without a final status are pushed again."""
     journal, state = open_journal(root, rollout_id)
     if state.rolled_back:
@@ -138,23 +265,34 @@ def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLL
     start = state.start
     estate = load_estate(Path(start["estate"]))
     options = RolloutOptions(**start["options"])
+    approved = _resumable_change(Path(start["estate"]), estate, start, rollout_id, unsigned,
+                                 options.check)
     done_ok = {d for d, s in state.final.items() if s in ("changed", "unchanged")}
     remaining = [d for d in start["devices"] if d not in state.final or state.final[d] == "skipped"]
     intended = _intended(estate, remaining)
     connect = _connector()
     with _audited("net resume", journal, Path(start["estate"]), check=options.check) as audit:
         journal.write("resume", remaining=remaining)
-        rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
+        if audit is not None and start.get("change"):
+            audit.detail["change"] = start["change"]
+        rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks,
+                          approved=approved)
         summary = rollout.run(remaining, already_ready=done_ok, scope=set(start["devices"]))
         journal.write("end", stopped=summary.stopped, counts=summary.counts(), resumed=True)
         _conclude(audit, summary)
     return summary
 
 
-def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4) -> dict[str, str]:
-    """Restore every device the rollout backed up to that backup (bottom-up)."""
+def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4, *,
+             unsigned: bool = False) -> dict[str, str]:
+    """Restore every device the rollout backed up to that backup (bottom-up). A system
+    administrator's job; it needs no approved change even where changes do (it puts back what
+    was there before one: the way out of a bad change must not wait for a second person)."""
+    from govops.operators.roles import act
+
     journal, state = open_journal(root, rollout_id)
     estate = load_estate(Path(state.start["estate"]))
+    act(Path(state.start["estate"]), "net rollback", unsigned=unsigned)
     devices = list(reversed(order_devices(estate, list(dict.fromkeys(state.backed_up)))))
     # decrypt every backup before any device is touched: a wrong key stops here (exit 2)
     backups = {name: journal.read_backup(name) for name in devices}
@@ -181,6 +319,8 @@ def push_one(estate_dir: Path, device: str, rollout_id: str, scope: list[str], c
     if device not in estate.nodes:
         raise BadInput(f"device {device!r} is not in estate {estate_dir}"
                        f"{did_you_mean(device, estate.nodes)}")
+    # the Ansible module takes no --change yet: on an estate that requires approval it refuses
+    _gate("net push", estate_dir, estate, check, False, None)
     journal = Journal(root, rollout_id)
     intended = _intended(estate, [device])
     connect = _connector()

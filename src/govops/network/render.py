@@ -34,7 +34,7 @@ from govops.errors import BadInput
 from govops.estate.devices import device_model
 from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
-from govops.estate.views import Interface, NodeView, node_view
+from govops.estate.views import Interface, LeakView, NodeView, node_view
 from govops.network.platforms import platform_spec
 
 #: Environment variable that points render at another template folder (tests, forks).
@@ -47,6 +47,8 @@ ISOLATION_ACL = 3900
 ISOLATED_VPN_ID = 200
 #: Levels whose routers reflect iBGP routes.
 RR_LEVEL = "province"
+#: Tag of the static routes that carry a leak's answers back (FRR): never redistributed.
+LEAK_RETURN_TAG = 4094
 
 
 class RenderError(BadInput):
@@ -95,8 +97,14 @@ class Shared:
     #: The reflectors' view of their clients: one neighbour per family, sorted by address.
     rr_clients_v4: tuple[BgpNeighbor, ...]
     rr_clients_v6: tuple[BgpNeighbor, ...]
+    #: The first of `protected_v4`/`_v6` ("" when there is none): the one isolated pool of
+    #: estates before planes were declared.
     isolated_v4: str
     isolated_v6: str
+    #: The own pools of every plane other than the default one whose policy filters it: other
+    #: planes' uplinks drop them and their BGP refuses them (ACL 3900, ISOLATED-V4/V6).
+    protected_v4: tuple[str, ...]
+    protected_v6: tuple[str, ...]
     aggregate_v4: str
     aggregate_v6: str
     ntp_v4: tuple[str, ...]
@@ -278,7 +286,6 @@ def shared_context(estate: Estate) -> Shared:
         (rrs if node.level == RR_LEVEL else clients).append(peer)
     rrs.sort(key=lambda p: _addr_key(p.ipv4))
     clients.sort(key=lambda p: _addr_key(p.ipv4))
-    pools = estate.ipam.pools
 
     def split(addrs: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         items = list(addrs)
@@ -287,6 +294,10 @@ def shared_context(estate: Estate) -> Shared:
                    if ipaddress.ip_address(a).version == 6)
         return v4, v6
 
+    protected = [estate.ipam.pools[pool].prefix for spec in estate.planes.values()
+                 if not spec.default and spec.filter for pool in spec.own_pools]
+    protected_v4 = tuple(p for p in protected if ":" not in p)
+    protected_v6 = tuple(p for p in protected if ":" in p)
     ntp4, ntp6 = split(net.ntp_servers)
     sys4, sys6 = split(net.syslog_servers)
     return Shared(
@@ -298,8 +309,10 @@ def shared_context(estate: Estate) -> Shared:
         rr_clients_v6=tuple(sorted(
             (BgpNeighbor("client", p.ipv6, p.name, net.asn, "RR-CLIENTS-V6")
              for p in clients), key=lambda n: _addr_key(n.addr))),
-        isolated_v4=pools["isolated-v4"].prefix,
-        isolated_v6=pools["isolated-v6"].prefix,
+        isolated_v4=protected_v4[0] if protected_v4 else "",
+        isolated_v6=protected_v6[0] if protected_v6 else "",
+        protected_v4=protected_v4,
+        protected_v6=protected_v6,
         aggregate_v4=estate.province.ipv4_aggregate,
         aggregate_v6=estate.province.ipv6_aggregate,
         ntp_v4=ntp4,
@@ -332,12 +345,64 @@ def bfd_profile_name(interval_ms: int, multiplier: int, shared: Shared) -> str:
     return f"uplink-{interval_ms}x{multiplier}"
 
 
+def _leaks(plane: str, leaks: Iterable[LeakView]) -> list[dict[str, Any]]:
+    """A plane's leaks at one router, with the route-policy naming what crosses: the declared
+    prefixes one way (LEAK-FROM-TO-V4), the leaking plane's own pools the way back
+    (LEAK-FROM-TO-BACK-V4)."""
+    out = []
+    for leak in leaks:
+        name = (f"LEAK-{plane}-{leak.peer_plane}" if leak.outbound
+                else f"LEAK-{leak.peer_plane}-{plane}-BACK").upper()
+        out.append({"l": leak, "policy": name, "tag": LEAK_RETURN_TAG,
+                    "source": f"vpn-instance {leak.peer_instance}" if leak.peer_instance
+                    else "public"})
+    return out
+
+
+def leak_policies(leaks: Iterable[dict[str, Any]]) -> list[tuple[str, tuple, tuple]]:
+    """The route-policies the leaks at one router use, each once: the declared prefixes
+    (LEAK-FROM-TO) and, on the declaring side, the plane's own pools (…-BACK)."""
+    found: dict[str, tuple[tuple, tuple]] = {}
+    for x in leaks:
+        leak = x["l"]
+        found.setdefault(x["policy"], (leak.routes_v4, leak.routes_v6))
+        if leak.outbound:
+            found.setdefault(f"{x['policy']}-BACK", (leak.back_v4, leak.back_v6))
+    return [(name, v4, v6) for name, (v4, v6) in found.items()]
+
+
+def plane_contexts(estate: Estate, view: NodeView, shared: Shared) -> list[dict[str, Any]]:
+    """Per non-default plane the router carries: its view, RD, OSPF areas and logical links."""
+    out = []
+    for pv in view.plane_views:
+        interfaces = [{"i": i, "role": _role(i), "ospf": i.kind in ("uplink", "peer")}
+                      for i in pv.interfaces]
+        leaks = _leaks(pv.name, pv.leaks)
+        out.append({
+            "p": pv,
+            "rd": f"{shared.asn}:{pv.id}",
+            "router_id": host(pv.loopback_ipv4),
+            "areas": sorted({view.area} | {i.area for i in pv.interfaces}),
+            "interfaces": interfaces,
+            "lan": bool(pv.lan_ipv4 and pv.lan_ipv6),
+            "leaks": leaks,
+            "leaks_out": [x for x in leaks if x["l"].outbound],
+            "leaks_back": [x for x in leaks if not x["l"].outbound],
+        })
+    return out
+
+
 def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, Any]:
     """Everything one device's template reads."""
+    planes = plane_contexts(estate, view, shared)
+    default = estate.default_plane
     interfaces = []
     for i in view.interfaces:
         role = _role(i)
         interfaces.append({
+            # the default plane rides the port itself; every other plane a dot1q subinterface
+            "default": default in i.planes,
+            "subs": [(pc, x) for pc in planes for x in pc["interfaces"] if x["i"].index == i.index],
             "i": i,
             "role": role,
             # OSPF runs on every internal link, BFD on every link between two routers of
@@ -399,6 +464,16 @@ def device_context(estate: Estate, view: NodeView, shared: Shared) -> dict[str, 
         "lan_v4": view.lan_ipv4 if towns_lan else None,
         "lan_v6": view.lan_ipv6 if towns_lan else None,
         "isolated": "isolated" in view.planes and bool(view.isolated_ipv4),
+        #: The non-default planes this router carries (VRF-lite), and the LAN VLANs it has.
+        "planes": planes,
+        "lan_vlans": ([100] if view.level == "town" and view.lan_ipv4 and view.lan_ipv6 else [])
+                     + [pc["p"].id for pc in planes if pc["lan"]],
+        "default_plane": default,
+        #: The default plane's leaks here: the way back from a plane that leaks to it.
+        "leaks": _leaks(default, view.leaks),
+        #: Every leak route-policy this router defines: (name, IPv4 prefixes, IPv6 prefixes).
+        "leak_policies": leak_policies([*_leaks(default, view.leaks),
+                                        *(x for pc in planes for x in pc["leaks"])]),
         "mgmt_user": MGMT_USER,
         #: ACL number of the plane-isolation filter and the isolated VPN's RD (VRP, Comware).
         "isolation_acl": ISOLATION_ACL,
@@ -489,6 +564,77 @@ def render_all(
     return configs
 
 
+#: How a plane instance's config is named: the router, '@', the plane (`town-a@isolated`).
+INSTANCE_SEPARATOR = "@"
+
+
+def instance_name(router: str, plane: str) -> str:
+    """The name of router `router`'s config for plane `plane` (`town-a@isolated`)."""
+    return f"{router}{INSTANCE_SEPARATOR}{plane}"
+
+
+def plane_instances(estate: Estate, names: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """(router, plane) for every non-default plane of every router (of `names`) whose
+    platform runs one routing instance per plane (`PlatformSpec.plane_configs`: FRR in the
+    lab); the vendors keep every plane in the one device config."""
+    wanted = check_names(estate, names) if names is not None else list(estate.nodes)
+    out = []
+    for name in wanted:
+        node = estate.nodes[name]
+        if node.level == "carrier" or not platform_spec(node.platform).plane_configs:
+            continue
+        out += [(name, p.name) for p in estate.other_planes(name)]
+    return out
+
+
+def render_plane(estate: Estate, router: str, plane: str, *,
+                 templates: Path | None = None) -> str:
+    """The config of router `router`'s instance for non-default plane `plane` (FRR)."""
+    check_names(estate, [router])
+    if plane not in estate.carried.get(router, ()) or estate.planes[plane].default:
+        carried = [p.name for p in estate.other_planes(router)]
+        raise BadInput(f'device "{router}" carries no plane "{plane}" of its own'
+                       f"{did_you_mean(plane, carried)}: its planes are "
+                       f"{', '.join(carried) or 'only the default one'}")
+    return _render_plane(estate, router, plane, shared_context(estate),
+                         templates or templates_dir())
+
+
+def _render_plane(estate: Estate, router: str, plane: str, shared: Shared, folder: Path) -> str:
+    view = node_view(estate, router)
+    template = _template(folder, view.platform, "plane")
+    context = device_context(estate, view, shared)
+    context["pc"] = next(pc for pc in context["planes"] if pc["p"].name == plane)
+    context["leak_tag"] = LEAK_RETURN_TAG
+    name = instance_name(router, plane)
+    try:
+        text = template.render(context)
+    except Exception as exc:  # any template failure becomes one clear line
+        where = _template_frame(exc)
+        place = f"{_display(where[0])}:{where[1]}" if where else _display(str(template.name))
+        raise RenderError(f"{place}: rendering {name} ({view.platform}) failed: "
+                          f"{type(exc).__name__}: {exc}") from None
+    return text if text.endswith("\n") else text + "\n"
+
+
+def render_planes(estate: Estate, names: Iterable[str] | None = None, *,
+                  templates: Path | None = None, validate: bool = False) -> dict[str, str]:
+    """{`router@plane`: config} for every plane instance (`plane_instances`), in estate
+    order then plane order; `validate` lints them like `render_all`."""
+    folder = templates or templates_dir()
+    shared = shared_context(estate)
+    configs = {instance_name(r, p): _render_plane(estate, r, p, shared, folder)
+               for r, p in plane_instances(estate, names)}
+    if validate:
+        problems = []
+        for name, text in configs.items():
+            platform = estate.nodes[name.split(INSTANCE_SEPARATOR, 1)[0]].platform
+            problems += _lint(name, platform, text)
+        if problems:
+            raise RenderError("\n".join(problems))
+    return configs
+
+
 def _can_fork() -> bool:
     import multiprocessing
 
@@ -542,15 +688,18 @@ def _render_parallel(estate: Estate, wanted: list[str], shared: Shared, folder: 
 
 
 def _problems(estate: Estate, configs: dict[str, str]) -> list[str]:
-    from govops.network.lint import lint_config
-
     problems = []
     for name, text in configs.items():
-        platform = estate.nodes[name].platform
-        for problem in lint_config(platform, text):
-            problems.append(f"{name} ({platform}): rendered config invalid: {problem} "
-                            f"(check network/templates/{platform_spec(platform).templates}/)")
+        problems += _lint(name, estate.nodes[name].platform, text)
     return problems
+
+
+def _lint(name: str, platform: str, text: str) -> list[str]:
+    from govops.network.lint import lint_config
+
+    return [f"{name} ({platform}): rendered config invalid: {problem} "
+            f"(check network/templates/{platform_spec(platform).templates}/)"
+            for problem in lint_config(platform, text)]
 
 
 def validate_configs(estate: Estate, configs: dict[str, str]) -> None:

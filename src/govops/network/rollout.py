@@ -122,8 +122,11 @@ class Rollout:
 
     def __init__(self, estate: Estate, intended: dict[str, str], options: RolloutOptions,
                  journal: Journal, diff: DiffFn, connect: DriverFactory,
-                 hooks: RolloutHooks | None = None):
+                 hooks: RolloutHooks | None = None,
+                 approved: dict[str, list[str]] | None = None):
         self.estate = estate
+        #: An approved change's remediation per device: anything else is not sent (issue 18).
+        self.approved = approved
         self.intended = intended
         self.options = options
         self.journal = journal
@@ -205,6 +208,11 @@ class Rollout:
             path = self.journal.save_backup(name, backup)
             self.journal.write("backup", device=name, path=str(path))
             changes = self.diff(view.platform, backup, intended)
+            if self.approved is not None and changes != self.approved.get(name):
+                self.journal.write("not-approved", device=name, changes=changes,
+                                   approved=self.approved.get(name))
+                return DeviceResult(name, "failed", changes, "its remediation is no longer the "
+                                    "approved change's (the device changed since): nothing sent")
             if self.options.check:
                 return DeviceResult(name, "would-change" if changes else "unchanged", changes)
             if not changes:

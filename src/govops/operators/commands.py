@@ -23,16 +23,20 @@ def _estate(estate: Path) -> Path:
     return estate
 
 
-def _write(command: str, registry, signer, detail: dict, output: Output) -> bool:
+def _write(command: str, registry, signer, detail: dict, output: Output,
+           estate: Path | None = None) -> bool:
     """Sign and write `registry`; the file moves into place only once its audit record is
     written (the record holds the new registry's SM3). Prints JSON for `--output json`;
     returns True when the caller should print its text line."""
     from govops.audit import audited
-    from govops.operators.registry import stage
+    from govops.operators.registry import check_pinned, stage
 
+    estate = estate or registry.path.parent
+    if signer is not None:
+        check_pinned(estate, signer.public.key_id, f"{command}: {registry.path}")
     staged = stage(registry, signer)  # a refused signer or an unwritable folder stops here
     try:
-        with audited(command, estate_dir=registry.path.parent, artefacts=[registry.path]) as audit:
+        with audited(command, estate_dir=estate, artefacts=[registry.path]) as audit:
             audit.stage(registry.path, staged)
             audit.detail.update(detail)
     finally:
@@ -52,10 +56,13 @@ def _public(path: Path):
 def init(
     estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
     name: str = typer.Option(None, "--name", help="Registry name (default: the key's operator)."),
+    role: list[str] = typer.Option(None, "--role", help="More roles for the first operator "
+                                   "besides security-admin (a lab or demo operator holds all)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Make the registry with its first security administrator: the operator whose key is
-    unlocked (GOVOPS_AUDIT_KEY, GOVOPS_AUDIT_PASSPHRASE), who also signs it."""
+    unlocked (GOVOPS_AUDIT_KEY and its passphrase), who also signs it. Where a trust anchor
+    pins the registry's signers (GOVOPS_OPERATORS_ANCHOR), that key must be listed there."""
     from govops.errors import BadInput
     from govops.operators.registry import SECURITY_ADMIN, new_registry, operator_from_key, registry_path
     from govops.operators.roles import acting_key
@@ -67,9 +74,15 @@ def init(
     if key is None:
         raise BadInput("no operator key: set GOVOPS_AUDIT_KEY (and GOVOPS_AUDIT_PASSPHRASE) to "
                        "the first security administrator's key, made with govops audit keygen")
-    first = operator_from_key(name or key.public.operator, key.public, [SECURITY_ADMIN])
-    text = _write("operators init", new_registry(estate, first), key,
-                  {"operator": first.name, "key_id": first.key_id, "roles": list(first.roles)}, output)
+    first = operator_from_key(name or key.public.operator, key.public, [SECURITY_ADMIN, *(role or [])])
+    registry = new_registry(estate, first)
+    from govops.estate.settings import read_settings
+
+    if not read_settings(estate).is_lab:  # a lab follows the checkout's tables unsealed
+        registry = registry.with_policy(_seal(estate, first.name))
+    text = _write("operators init", registry, key,
+                  {"operator": first.name, "key_id": first.key_id, "roles": list(first.roles)}, output,
+                  estate)
     if text:
             out.print(f"{path}: {first.name} (key {first.key_id}) is the first security "
                   "administrator; commit the file")
@@ -100,7 +113,7 @@ def add(
                        "operator has a key of their own")
     text = _write("operators add", registry.with_operators([*registry.operators, entry]),
                   acting_key(), {"operator": entry.name, "key_id": entry.key_id,
-                                 "roles": list(entry.roles), "by": actor.name}, output)
+                                 "roles": list(entry.roles), "by": actor.name}, output, estate)
     if text:
         out.print(f"{registry.path}: added {entry.name} (key {entry.key_id}) as "
                   f"{', '.join(entry.roles)}; signed by {actor.name}")
@@ -127,7 +140,7 @@ def remove(
                        "ask another security administrator")
     kept = [op for op in registry.operators if op != gone]
     text = _write("operators remove", registry.with_operators(kept), acting_key(),
-                  {"operator": gone.name, "key_id": gone.key_id, "by": actor.name}, output)
+                  {"operator": gone.name, "key_id": gone.key_id, "by": actor.name}, output, estate)
     if text:
         out.print(f"{registry.path}: removed {gone.name} (key {gone.key_id}); signed by "
                   f"{actor.name}")
@@ -172,10 +185,41 @@ def rotate(
     rotated = [entry if op == old else op for op in registry.operators]
     text = _write("operators rotate", registry.with_operators(rotated), signer,
                   {"operator": name, "old_key_id": old.key_id, "key_id": entry.key_id,
-                   "by": actor.name}, output)
+                   "by": actor.name}, output, estate)
     if text:
         out.print(f"{registry.path}: {name} now signs with key {entry.key_id} (key {old.key_id} "
                   f"no longer accepted); signed by {'the new key' if old == actor else actor.name}")
+
+
+def _seal(estate: Path, by: str) -> dict:
+    from govops.audit.trail import now_iso
+    from govops.operators.seal import current
+
+    return {**current(estate), "sealed_by": by, "sealed_at": now_iso()}
+
+
+@app.command("seal-policy")
+def seal_policy(
+    estate: Path = typer.Option(..., "--estate", help=ESTATE_HELP),
+    output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Seal the policy tables and waived rules as they are now (security administrators only):
+    system administrators' commands run only while they match the seal. Review the change
+    first (git diff of policy/ and of the waivers: govops estate validate lists them)."""
+    from govops.operators.registry import SECURITY_ADMIN, load_registry
+    from govops.operators.roles import acting_key, authorize
+    from govops.operators.seal import differences
+
+    registry = load_registry(_estate(estate))
+    actor = authorize(registry, acting_key(), SECURITY_ADMIN, "operators seal-policy", estate)
+    changed = differences(registry.policy, estate) if registry.policy else ["first seal"]
+    seal = _seal(estate, actor.name)
+    text = _write("operators seal-policy", registry.with_policy(seal), acting_key(),
+                  {"by": actor.name, "changed": changed, "tables": seal["tables"],
+                   "waived": seal["waived"]}, output, estate)
+    if text:
+        out.print(f"{registry.path}: policy tables and {seal['waived']} waived rule(s) sealed by "
+                  f"{actor.name} ({'; '.join(changed) or 'nothing changed'})")
 
 
 def _is_private(path: Path) -> bool:

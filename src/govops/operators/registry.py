@@ -69,6 +69,8 @@ class Registry:
     path: Path
     operators: tuple[Operator, ...]
     signature: dict[str, str] = field(default_factory=dict)
+    #: The security administrators' seal on policy tables and waivers (`seal.py`), if any.
+    policy: dict[str, Any] | None = None
 
     def by_name(self, name: str) -> Operator | None:
         """The operator called `name`, if any."""
@@ -79,13 +81,69 @@ class Registry:
         return next((op for op in self.operators if op.key_id == key_id), None)
 
     def with_operators(self, operators: list[Operator]) -> Registry:
-        """A copy holding `operators` (unsigned until `save`)."""
+        """A copy holding `operators` (unsigned until `save`); the policy seal is kept."""
         return replace(self, operators=tuple(operators), signature={})
+
+    def with_policy(self, policy: dict[str, Any]) -> Registry:
+        """A copy with a new policy seal (unsigned until `save`)."""
+        return replace(self, policy=policy, signature={})
 
 
 def registry_path(estate_dir: Path) -> Path:
-    """Where an estate's registry lives."""
+    """Where an estate's registry lives: `<estate>/operators.yaml`; for the lab estate (`lab:
+    true` and not `change_approval: required`) the file `GOVOPS_LAB_OPERATORS` names, when set
+    (the test session's and `make demo`'s operators: the committed lab estate stays as it is)."""
+    from govops.estate.settings import read_settings
+
+    override = os.environ.get("GOVOPS_LAB_OPERATORS", "").strip()
+    if not override and "GOVOPS_LAB_OPERATORS" not in os.environ:
+        from govops.audit.keys import identity
+
+        override = identity().get("lab_operators", "")
+    if override and read_settings(Path(estate_dir)).is_lab:
+        return Path(override).expanduser()
     return Path(estate_dir) / REGISTRY_NAME
+
+
+#: Where a machine pins the keys that may sign a (non-lab) registry, if it does.
+ANCHOR_DEFAULT = Path("/etc/govops/operators-anchor.yaml")
+
+
+def anchor_path() -> Path | None:
+    """The trust anchor file: `GOVOPS_OPERATORS_ANCHOR`, else /etc/govops/operators-anchor.yaml
+    when it exists, else None (no pinning)."""
+    raw = os.environ.get("GOVOPS_OPERATORS_ANCHOR", "").strip()
+    if raw:
+        return Path(raw).expanduser()
+    return ANCHOR_DEFAULT if ANCHOR_DEFAULT.exists() else None
+
+
+def pinned_signers(estate_dir: Path) -> tuple[Path, frozenset[str]] | None:
+    """(anchor file, key ids that may sign this estate's registry), or None when nothing is
+    pinned (no anchor, or the lab estate). The anchor lives outside the estate, so whoever can
+    write the estate cannot replace the registry with one naming themselves."""
+    from govops.estate.settings import read_settings
+
+    path = anchor_path()
+    if path is None or read_settings(Path(estate_dir)).is_lab:
+        return None
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadInput(f"operator trust anchor {path}: cannot read it ({exc})") from None
+    signers = doc.get("signers") if isinstance(doc, dict) else None
+    if not isinstance(signers, list) or not all(isinstance(k, str) for k in signers):
+        raise BadInput(f"operator trust anchor {path}: expected `signers: [key id, ...]`")
+    return path, frozenset(signers)
+
+
+def check_pinned(estate_dir: Path, key_id: str, what: str) -> None:
+    """BadInput when a trust anchor is configured and does not list `key_id`."""
+    pinned = pinned_signers(estate_dir)
+    if pinned is not None and key_id not in pinned[1]:
+        raise BadInput(f"{what}: key {key_id} is not pinned in the operator trust anchor "
+                       f"{pinned[0]}: only a security administrator listed there may sign "
+                       "the registry")
 
 
 def check_name(name: str) -> str:
@@ -110,9 +168,13 @@ def operator_from_key(name: str, pub: keys.PublicKey, roles: list[str]) -> Opera
     return Operator(check_name(name), pub.key_id, pub.public, check_roles(roles), now_iso())
 
 
-def _document(operators: tuple[Operator, ...], signature: dict[str, str]) -> dict[str, Any]:
-    return {"version": VERSION, "operators": [op.to_json() for op in operators],
-            "signature": signature}
+def _document(operators: tuple[Operator, ...], signature: dict[str, str],
+              policy: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"version": VERSION, "operators": [op.to_json() for op in operators]}
+    if policy is not None:
+        doc["policy"] = policy
+    doc["signature"] = signature
+    return doc
 
 
 def _signed_bytes(doc: dict[str, Any]) -> bytes:
@@ -128,7 +190,7 @@ def render(registry: Registry, signer: keys.OperatorKey) -> str:
         raise BadInput(f"{registry.path}: the registry must be signed by one of its security "
                        f"administrators, and key {signer.public.key_id} is not one")
     signature = {"operator": op.name, "key_id": op.key_id, "signed_at": now_iso()}
-    doc = _document(registry.operators, signature)
+    doc = _document(registry.operators, signature, registry.policy)
     signature["sig"] = signer.sign(_signed_bytes(doc))
     return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
 
@@ -189,14 +251,13 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInput(f"no operator registry {path}: make one with govops operators init "
-                       f"--estate {path.parent}") from None
+        raise BadInput(f"no operator registry {path}: make one with govops operators init") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise _bad(path, f"not readable YAML ({first})") from None
     if not isinstance(doc, dict) or doc.get("version") != VERSION:
         raise _bad(path, f"not a version-{VERSION} operator registry")
-    unknown = sorted(set(doc) - {"version", "operators", "signature"})
+    unknown = sorted(set(doc) - {"version", "operators", "signature", "policy"})
     if unknown:
         raise _bad(path, f"unknown field {unknown[0]!r}: the registry was edited by hand")
     return doc
@@ -227,7 +288,13 @@ def load_registry(estate_dir: Path) -> Registry:
     if not sm2.verify(signer.public, _signed_bytes(doc), signature["sig"]):
         raise _bad(path, f"the signature by {signer.name} does not verify: the registry was "
                    "edited by hand (change it only with govops operators …)")
-    return Registry(path, operators, signature)
+    check_pinned(estate_dir, signer.key_id, f"operator registry {path}: signed by {signer.name}")
+    policy = doc.get("policy")
+    if policy is not None and (not isinstance(policy, dict)
+                               or not isinstance(policy.get("tables"), dict)
+                               or not isinstance(policy.get("waivers"), str)):
+        raise _bad(path, "policy: not a policy seal: the registry was edited by hand")
+    return Registry(path, operators, signature, policy)
 
 
 def new_registry(estate_dir: Path, first: Operator) -> Registry:

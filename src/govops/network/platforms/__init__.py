@@ -81,6 +81,10 @@ class PlatformSpec:
     lint_shape: str = ""
     #: The live driver class as "module:Class" (None: render and diff only, no push yet).
     live_driver: str | None = None
+    #: One routing instance, and one config, per plane of a router (`<router>@<plane>`, from
+    #: the folder's `plane.j2`): FRR in the lab, where each plane is its own FRR instance and
+    #: namespace. False: every plane is a VPN instance inside the one device config.
+    plane_configs: bool = False
     #: A last reordering of the remediation commands (None: hier_config's order stands).
     order_remediation: Callable[[list[str]], list[str]] | None = None
 

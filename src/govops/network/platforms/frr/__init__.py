@@ -14,6 +14,6 @@ SPEC = PlatformSpec(
            2: r"^(profile |address-family )"},
     bgp=BgpSyntax("router bgp ", "no ", "neighbor", ("remote-as", "peer-group"),
                   ("address-family ",)),
-    lint_refs=LINT_REFS, lint_shape="frr",
+    lint_refs=LINT_REFS, lint_shape="frr", plane_configs=True,
     live_driver="govops.network.drivers.frr:FrrDriver",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 LINT_REFS = (
     ("route-map", r"^route-map (\S+) (?:permit|deny) \d+$",
-     r"^  neighbor \S+ route-map (\S+) (?:in|out)$"),
+     r"^ {1,2}(?:neighbor \S+|redistribute \S+) route-map (\S+)(?: in| out)?$"),
     ("ip prefix-list", r"^ip prefix-list (\S+) ",
      r"^ match ip address prefix-list (\S+)$"),
     ("ipv6 prefix-list", r"^ipv6 prefix-list (\S+) ",

@@ -13,7 +13,7 @@ SPEC = PlatformSpec(
     normalise=normalise_comware, netmiko_device_type="hp_comware", negation="undo ",
     section_exit="quit", show_running="display current-configuration",
     views={1: r"^(interface |route-policy |ospf |ospfv3 |bgp |acl |"
-              r"ip vpn-instance |line |local-user |vlan \d+$)",
+              r"ip vpn-instance |ip public-instance$|line |local-user |vlan \d+$)",
            2: r"^(area |address-family )"},
     bgp=BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"), ("address-family ",)),
     scope=SCOPE, last_line="return",

@@ -6,6 +6,7 @@ from govops.network.platforms._vendor_scope import (
     GOVOPS_MARKS,
     GOVOPS_NAMES,
     GOVOPS_STATIC,
+    PLANE_PROCESSES,
     VENDOR_INTERFACE_LINES,
 )
 from govops.network.scope import ManagedScope
@@ -15,7 +16,7 @@ SCOPE = ManagedScope(
     named=(r"^route-policy (?P<name>\S+) ", r"^ip prefix-list (?P<name>\S+) ",
            r"^ipv6 prefix-list (?P<name>\S+) ",
            r"^acl (?:ipv6 )?(?:advanced|basic|number|name) (?P<name>\S+)",
-           r"^ip vpn-instance (?P<name>\S+)$", r"^vlan (?P<name>\d+)$"),
+           r"^ip vpn-instance (?P<name>\S+)$", *PLANE_PROCESSES, r"^vlan (?P<name>\d+)$"),
     name_prefixes=GOVOPS_NAMES,
     interface_lines=VENDOR_INTERFACE_LINES,
     marks=GOVOPS_MARKS,

@@ -6,6 +6,7 @@ from govops.network.platforms._vendor_scope import (
     GOVOPS_MARKS,
     GOVOPS_NAMES,
     GOVOPS_STATIC,
+    PLANE_PROCESSES,
     VENDOR_INTERFACE_LINES,
 )
 from govops.network.scope import ManagedScope
@@ -14,7 +15,7 @@ SCOPE = ManagedScope(
     owned=(r"ospf 1( |$)", r"ospfv3 1$", r"bfd$", GOVOPS_STATIC),
     named=(r"^route-policy (?P<name>\S+) ", r"^ip ip-prefix (?P<name>\S+) ",
            r"^ip ipv6-prefix (?P<name>\S+) ", r"^acl (?:ipv6 )?(?:number|name) (?P<name>\S+)",
-           r"^ip vpn-instance (?P<name>\S+)$"),
+           r"^ip vpn-instance (?P<name>\S+)$", *PLANE_PROCESSES),
     name_prefixes=GOVOPS_NAMES,
     interface_lines=VENDOR_INTERFACE_LINES,
     marks=GOVOPS_MARKS,

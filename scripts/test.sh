@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: lint, then the suite in three phases, then one closing line with the totals.
-#   1. unit tests (no root needed)
+#   1. unit tests (no root needed), on both cores (pytest-xdist, a file stays on one worker)
 #   2. lab tests that build labs of their own (marker own_lab: router triangle, three
 #      centres, throwaway FRR), while the full lab is down; the podman hosts' Molecule
 #      scenarios run beside them (phase "hosts"): they share nothing with those labs
@@ -36,7 +36,7 @@ if [ "$(id -u)" = 0 ]; then
     molecule/shared/build-image.yml >"$RESULTS/testbed-image.log" 2>&1 &
   IMAGE_PID=$!
 fi
-phase unit -m "not lab" "$@"
+phase unit -m "not lab" -n 2 --dist loadfile "$@"
 if [ -n "$IMAGE_PID" ] && ! wait "$IMAGE_PID"; then
   # not fatal here: each scenario's create.yml builds it again and fails with the reason
   echo "building the podman test bed image failed (see $RESULTS/testbed-image.log):"

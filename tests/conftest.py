@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tests read English output unless they ask for Chinese: the machine's LANG (zh_CN.UTF-8 on an
 # ops workstation) or an exported GOVOPS_LANG must not switch the suite's language (ADR 0019).
 os.environ["GOVOPS_LANG"] = "en"
+# Wide output everywhere, in-process and in subprocesses: tests look for whole lines, and the
+# scratch paths in them are longer under pytest-xdist (…/popen-gw0/…), which made rich wrap.
+os.environ["COLUMNS"] = "250"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -39,6 +39,8 @@ class DeviceModel:
     undo_shutdown: bool
     #: The vty range govops configures ("0 4", "0 63"; "" where there is none).
     vty: str
+    #: The Netmiko device type of its live driver ("" : the platform's).
+    netmiko: str = ""
 
     def port(self, index: int, bandwidth_mbps: int) -> str:
         """The name of the node's `index`-th port (1 first) for a link of that speed."""
@@ -74,7 +76,7 @@ def model_table(platform: str) -> ModelTable:
                           ports=tuple((int(f), str(p)) for f, p in m["ports"]),
                           first_port=int(m["first_port"]), mgmt=m["mgmt"],
                           route_mode=m["route_mode"], undo_shutdown=bool(m["undo_shutdown"]),
-                          vty=m["vty"])
+                          vty=m["vty"], netmiko=m.get("netmiko", ""))
         for name, m in data["models"].items()
     }
     if data["default"] not in models:

@@ -13,9 +13,9 @@ from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.loader import load_estate
 from govops.estate.views import NodeView
-from govops.network.credentials import load_credentials
+from govops.network.credentials import address_book, load_credentials
 from govops.network.diff import select
-from govops.network.drivers.registry import driver_for
+from govops.network.drivers.registry import driver_for, make_driver
 from govops.network.journal import Journal, new_id, open_journal
 from govops.network.rollout import (
     Rollout,
@@ -32,10 +32,10 @@ ROLLOUTS = REPO_ROOT / "rollouts"
 
 def _connector():
     creds = load_credentials()
+    book = address_book()
 
     def connect(view: NodeView):
-        cls = driver_for(view.platform)
-        return cls(view.name, view.mgmt_ipv4.split("/")[0], creds)
+        return make_driver(view, creds, book)
 
     return connect
 

@@ -213,7 +213,7 @@ class Rollout:
                 before = driver.get_state()
                 self.journal.write("apply", device=name, changes=changes)
                 applied_at = time.monotonic()
-                driver.apply(changes)
+                self._apply(driver, name, changes)
                 converge_after_crash(driver, view.platform, intended, self.diff, self.journal,
                                      name, applied_at)
                 exp = expectation(self.estate, view, intended, ready, self.views, self.owners,
@@ -226,6 +226,9 @@ class Rollout:
                 leftover = self.diff(view.platform, driver.get_running(), intended)
                 if leftover:
                     raise DeviceError(name, f"config still differs after push: {leftover[0]}")
+                confirm = getattr(driver, "confirm", None)
+                if confirm is not None:  # the device's own safety net: keep the change
+                    self.journal.write("confirmed", device=name, **confirm())
                 self.journal.write("verified", device=name)
                 return DeviceResult(name, "changed", changes)
             except DeviceError as exc:
@@ -236,10 +239,29 @@ class Rollout:
         finally:
             driver.close()
 
+    def trial_seconds(self) -> int:
+        """How long a device waits for confirmation before undoing a change by itself: the
+        verification time plus a margin for the leftover check and the confirmation."""
+        return int(max(60.0, self.options.verify_timeout_s + 60.0))
+
+    def _apply(self, driver: Driver, name: str, changes: list[str]) -> None:
+        """Apply with the device's own safety net where the driver has one (VRP V8 `commit
+        trial`, Comware commit delay, a backup file on flash), journalling what it armed."""
+        trial = getattr(driver, "apply_trial", None)
+        if trial is None:
+            driver.apply(changes)
+            return
+        self.journal.write("trial", device=name, **trial(changes, self.trial_seconds()))
+
     def _restore(self, driver: Driver, platform: str, backup: str, name: str) -> bool:
-        """Put the backup back and check nothing differs from it; True when that worked."""
+        """Undo a failed change: the device's own mechanism first (`abort trial`,
+        `configuration replace file`), then the backup's remaining differences line by line;
+        True when nothing differs from the backup."""
         try:
             started = time.monotonic()
+            abort = getattr(driver, "abort", None)
+            if abort is not None and abort():
+                self.journal.write("aborted", device=name)
             driver.apply(self.diff(platform, driver.get_running(), backup))
             converge_after_crash(driver, platform, backup, self.diff, self.journal, name,
                                  started)

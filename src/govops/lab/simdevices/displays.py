@@ -165,7 +165,7 @@ def _cw_bfd(f: Facts, st) -> str:  # noqa: ANN001
                "Init Mode: Active", "", " IPv4 session working in control packet mode:", "",
            " LD/RD            SourceAddr      DestAddr        State  Holdtime  Interface"]
     for i, a in enumerate(st.bfd):
-        out.append(f" {f'{513 + i}/{513 + i}':<16} {'-':<15} {a.address:<15} Up     142ms     "
+        out.append(f" {f'{513 + i}/{513 + i}':<16} {a.local:<15} {a.address:<15} Up     142ms     "
                    f"{a.port}")
     return "\n".join(out)
 

@@ -133,30 +133,53 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
 
 
 def _bgp(node, f: Facts, comware: bool) -> None:  # noqa: ANN001
+    """Peers with their AS and families; a peer in a group takes the group's AS (`group G
+    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in."""
+    groups: dict[str, Peer] = {}
+    member: dict[str, str] = {}
+    for c in node.children:
+        w = c.text.split()
+        if w[0] == "group" and len(w) >= 2:
+            groups[w[1]] = Peer(w[1], f.asn if w[2:3] == ["internal"] else "")
     for c in node.children:
         w = c.text.split()
         if w[0] == "router-id":
             f.bgp_router_id = w[1]
-        elif w[0] == "peer" and len(w) >= 4 and w[2] == "as-number":
+        elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
+            if w[1] in groups:
+                if w[2] == "as-number":
+                    groups[w[1]].asn = w[3]
+                continue
             address = _canon(w[1])
             peer = f.peers.setdefault(address, Peer(address))
-            peer.asn = w[3]
+            if w[2] == "as-number":
+                peer.asn = w[3]
+            else:
+                member[address] = w[3]
             if ":" not in address and not comware:
                 peer.families.add(4)  # VRP: IPv4 peers are enabled in IPv4 unicast by default
         elif grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text:
             fam = 6 if "ipv6" in c.text else 4
             for line in c.children:
                 lw = line.text.split()
+                target = groups.get(lw[1]) if len(lw) > 1 else None
                 if lw[0] == "peer" and lw[-1] == "enable" and len(lw) == 3:
-                    f.peers.setdefault(_canon(lw[1]), Peer(_canon(lw[1]))).families.add(fam)
-                elif lw[:3] == ["undo", "peer"] and lw[-1] == "enable":
-                    f.peers.setdefault(_canon(lw[2]), Peer(_canon(lw[2]))).families.discard(fam)
+                    (target or f.peers.setdefault(_canon(lw[1]), Peer(_canon(lw[1])))
+                     ).families.add(fam)
+                elif lw[:2] == ["undo", "peer"] and lw[-1] == "enable" and len(lw) == 4:
+                    (groups.get(lw[2]) or f.peers.setdefault(_canon(lw[2]), Peer(_canon(lw[2])))
+                     ).families.discard(fam)
                 elif lw[0] == "network" and len(lw) >= 3:
                     net = _network(lw[1], lw[2])
                     if net is not None:
                         f.networks[fam].append(net)
                 elif lw[0] == "network" and len(lw) == 2 and "/" in lw[1]:
                     f.networks[fam].append(ipaddress.ip_network(lw[1], strict=False))
+    for address, group in member.items():
+        peer, g = f.peers[address], groups.get(group)
+        if g is not None:
+            peer.asn = peer.asn or g.asn
+            peer.families |= g.families
 
 
 def _network(address: str, mask: str) -> IPNet | None:
@@ -182,6 +205,7 @@ class Adjacency:
     port: str
     address: str
     area: str
+    local: str = ""
 
 
 @dataclass
@@ -275,8 +299,8 @@ class Estate:
                     graph[4].setdefault(a, set()).add(b)
                     graph[4].setdefault(b, set()).add(a)
                     if pa.bfd and pb.bfd and fa.bfd_global and fb.bfd_global:
-                        out[a].bfd.append(Adjacency(b, fb.router_id, pa.name, str(xb.ip), ""))
-                        out[b].bfd.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), ""))
+                        out[a].bfd.append(Adjacency(b, fb.router_id, pa.name, str(xb.ip), "", str(xa.ip)))
+                        out[b].bfd.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), "", str(xb.ip)))
             elif (pa.ospf6_area and pa.ospf6_area == pb.ospf6_area and fa.ospf6 and fb.ospf6):
                 out[a].ospf6.append(Adjacency(b, fb.router_id, pa.name, str(xb.ip), pa.ospf6_area))
                 out[b].ospf6.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), pb.ospf6_area))

@@ -104,7 +104,8 @@ def facts_of(dev: SimDevice) -> Facts:
 def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     name = node.text.split(None, 1)[1]
     p = Port(name)
-    physical = not name.lower().startswith(("loopback", "vlanif", "vlan-interface", "null"))
+    physical = not name.lower().startswith(("loopback", "vlanif", "vlan-interface", "null", "meth",
+                                                "m-gigabit"))
     shut = start_shut and physical
     for c in node.children:
         w = c.text.split()

@@ -155,10 +155,17 @@ def enter(parent: Node, command: str, top: bool) -> tuple[Node, str]:
     return node, ""
 
 
+#: Negations the device keeps as lines (`undo shutdown` on CE, `undo portswitch`,
+#: `undo synchronization`): typing `undo X` stores it, typing `X` replaces it.
+PRINTED_NEGATIONS = frozenset({"shutdown", "portswitch", "synchronization"})
+
+
 def set_line(parent: Node, command: str) -> None:
     """Add a line, replacing the line of the same one-value command if there is one."""
     if parent.find(command) is not None:
         return
+    if command in PRINTED_NEGATIONS:
+        parent.children = [c for c in parent.children if c.text != f"undo {command}"]
     key = grammar.replace_key(command)
     if key is not None:
         for child in parent.children:
@@ -181,6 +188,10 @@ def undo(parent: Node, target: str) -> bool:
     `ospf cost 1000`; `undo peer X` every `peer X …`). In BGP, undoing a peer's AS number or
     group deletes the peer everywhere in the BGP view, its address families included.
     """
+    if target in PRINTED_NEGATIONS:
+        parent.children = [c for c in parent.children if c.text != target]
+        set_line(parent, f"undo {target}")
+        return True
     peer = _PEER_DEFINING.match(target)
     if peer and grammar.view_kind(parent.text) == "bgp":
         return _drop_peer(parent, peer.group(1))

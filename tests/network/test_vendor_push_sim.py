@@ -20,7 +20,7 @@ BLANK = ["city-fs-1", "cnty-tianhe-1", "town-tianhe-a"]
 
 @pytest.fixture
 def sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    lab = simharness.start(tmp_path, blank=BLANK)
+    lab = simharness.start(tmp_path, blank=BLANK, time_scale=0.5)
     for key, value in lab.env.items():
         monkeypatch.setenv(key, value)
     yield lab
@@ -32,12 +32,13 @@ def _events(root: Path, rollout_id: str) -> list[dict]:
 
 
 def _unmanaged_kept(sim, name: str) -> None:
-    """Every block of the site's own lines is still there, unchanged."""
+    """Every line of the site's own blocks is still there (govops may add its own lines to a
+    section it shares with the site, such as `aaa`)."""
     now = tree.parse(sim.running(name))
     seeded = tree.parse(simharness.unmanaged_lines(sim.estate.nodes[name].platform))
     held = {n.text: n.lines() for n in now.children}
     for block in seeded.children:
-        assert held.get(block.text) == block.lines(), f"{name}: {block.text} changed"
+        assert set(block.lines()) <= set(held.get(block.text, [])), f"{name}: {block.text} lost lines"
 
 
 def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
         state = sim.world.call(sim.world.estate.state, name)
         assert all(s.state == "Established" for s in state.bgp[4] + state.bgp[6])
         assert state.bgp[4] or name == "city-fs-1"  # cities run no BGP in this estate
-        assert state.ospf and state.bfd
+        assert state.ospf and state.bfd, (name, len(state.ospf), len(state.bfd))
         assert not sim.world.devices[name].trial_pending
         _unmanaged_kept(sim, name)
     again = pushing.push(sim.estate_dir, ",".join(BLANK), options, root=root)

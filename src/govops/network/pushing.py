@@ -52,6 +52,16 @@ def _remediation():
     return remediation
 
 
+def _full_remediation():
+    """The diff that restores a backup: everything, not only managed scope (ADR 0011), so the
+    lines govops added that the backup lacks are removed too."""
+    import functools
+
+    from govops.network.diff import remediation
+
+    return functools.partial(remediation, full=True)
+
+
 def _touched(journal: Journal, offset: int) -> list[str]:
     """Devices this run sent changes to or restored: `apply` and `rollback` events of the
     journal lines written from byte `offset` on."""
@@ -123,6 +133,7 @@ def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
         journal.write("start", estate=str(estate_dir), limit=limit, devices=devices,
                       options=options.__dict__)
         rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
+        rollout.restore_diff = _full_remediation()
         summary = rollout.run(devices)
         journal.write("end", stopped=summary.stopped, counts=summary.counts())
         _conclude(audit, summary)
@@ -161,7 +172,7 @@ def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4) -> dict[s
     connect = _connector()
     with _audited("net rollback", journal, Path(state.start["estate"]), backups="read") as audit:
         journal.write("rollback-start", devices=devices)
-        results = restore_devices(backups, estate, journal, _remediation(), connect, workers)
+        results = restore_devices(backups, estate, journal, _full_remediation(), connect, workers)
         journal.write("rollback-end", results=results)
         bad = [d for d, status in results.items() if status != "restored"]
         audit.detail["results"] = results

@@ -130,6 +130,8 @@ class Rollout:
         self.diff = diff
         self.connect = connect
         self.hooks = hooks or RolloutHooks()
+        #: The diff that puts a backup back (the whole config, ADR 0011; default `diff`).
+        self.restore_diff: DiffFn = diff
         self.views = {name: node_view(estate, name) for name in estate.nodes}
         self.owners = address_owners(self.views.values())
         self.ready: set[str] = set()
@@ -229,6 +231,10 @@ class Rollout:
                 confirm = getattr(driver, "confirm", None)
                 if confirm is not None:  # the device's own safety net: keep the change
                     self.journal.write("confirmed", device=name, **confirm())
+                    if self.diff(view.platform, driver.get_running(), intended):
+                        raise DeviceError(name, "the device undid the change before it was "
+                                          "confirmed (its trial timer ran out): raise "
+                                          "--verify-timeout's margin or check the clock")
                 self.journal.write("verified", device=name)
                 return DeviceResult(name, "changed", changes)
             except DeviceError as exc:
@@ -262,10 +268,10 @@ class Rollout:
             abort = getattr(driver, "abort", None)
             if abort is not None and abort():
                 self.journal.write("aborted", device=name)
-            driver.apply(self.diff(platform, driver.get_running(), backup))
-            converge_after_crash(driver, platform, backup, self.diff, self.journal, name,
-                                 started)
-            ok = not self.diff(platform, driver.get_running(), backup)
+            driver.apply(self.restore_diff(platform, driver.get_running(), backup))
+            converge_after_crash(driver, platform, backup, self.restore_diff, self.journal,
+                                 name, started)
+            ok = not self.restore_diff(platform, driver.get_running(), backup)
         except DeviceError as exc:
             self.journal.write("restore-failed", device=name, error=str(exc))
             return False

@@ -132,6 +132,9 @@ class VendorDriver:
     def get_running(self) -> str:
         """`display current-configuration`."""
         text = self.send("display current-configuration")
+        # Comware can leave the echo of the command (after a prompt fragment) in the output
+        text = "\n".join(ln for ln in text.splitlines()
+                         if not ln.strip().endswith("display current-configuration"))
         if refusal(text):
             raise DeviceError(self.name, f"cannot read its config: {refusal(text)}")
         return text

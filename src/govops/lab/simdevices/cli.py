@@ -225,7 +225,11 @@ class CliSession:
         assert self.base is not None
         nodes = [self.base, *self.path]
         if cmd.startswith("undo "):
-            tree.undo(nodes[-1], cmd[5:])
+            words = cmd.split()
+            if len(nodes) == 1 and words[1:2] == ["interface"] and len(words) == 3 \
+                    and grammar.physical_port(words[2]):
+                return self._error("physical", cmd)
+            tree.undo(nodes[-1], cmd[5:], self.dev.hidden)
             self._touched()
             return ""
         # a view command of this view or of one above it (the device walks up to find it)
@@ -237,7 +241,7 @@ class CliSession:
                 if not message:
                     self._touched()
                 return message
-        tree.set_line(nodes[-1], cmd)
+        tree.set_line(nodes[-1], cmd, self.dev.hidden)
         self._touched()
         return ""
 
@@ -386,7 +390,8 @@ class CliSession:
                     if target else
                     "The current configuration will be written to the device. Are you sure? [Y/N]:")
         elif target:
-            text = f"Are you sure to save the configuration to flash:/{target.removeprefix('flash:/')}? [Y/N]:"
+            where = target.removeprefix("flash:/")
+            text = f"Are you sure to save the configuration to flash:/{where}? [Y/N]:"
         else:
             text = "Warning: The current configuration will be written to the device. Continue? [Y/N]:"
         self.pending = Question(text, done)

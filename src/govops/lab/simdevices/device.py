@@ -57,6 +57,8 @@ class SimDevice:
     #: Ports are shut until `undo shutdown` (CE, NE40E: the model table's `undo_shutdown`).
     ports_start_shut: bool = False
     faults: Faults = field(default_factory=Faults)
+    #: Its physical ports: listed in `display current-configuration` even when unconfigured.
+    fitted: tuple[str, ...] = ()
     flash: dict[str, str] = field(default_factory=dict)
     commits: list[Commit] = field(default_factory=list)
     #: Bumped on every change of the running config (the world recomputes protocol state).
@@ -67,6 +69,10 @@ class SimDevice:
     _timer_kind: str = ""
 
     def __post_init__(self) -> None:
+        #: Lines it does not print because they state the default (`tree.hidden_defaults`).
+        self.hidden = tree.hidden_defaults(self.ports_start_shut)
+        tree.add_ports(self.running, list(self.fitted),
+                       ("shutdown",) if self.ports_start_shut else ())
         self.flash.setdefault("vrpcfg.cfg" if self.flavour.startswith("vrp") else "startup.cfg",
                               self.display_current())
 

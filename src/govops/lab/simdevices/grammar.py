@@ -98,6 +98,17 @@ _REPLACE = [re.compile(p) for p in (
 )]
 
 
+#: Interfaces that can be created and deleted; every other one is a port of the box
+#: (physical, management, NULL0), which `undo interface` cannot remove.
+_LOGICAL = re.compile(r"^(LoopBack|Vlanif|Vlan-interface|Tunnel|Eth-Trunk|Bridge-Aggregation|"
+                      r"Route-Aggregation|Vbdif|Virtual-Template|Dialer)|\.", re.IGNORECASE)
+
+
+def physical_port(name: str) -> bool:
+    """True when interface `name` is part of the box (it cannot be created or deleted)."""
+    return not _LOGICAL.search(name)
+
+
 def family(flavour: str) -> str:
     """'vrp' or 'comware'."""
     return "comware" if flavour.startswith("comware") else "vrp"
@@ -155,6 +166,10 @@ def error_text(flavour: str, kind: str, command: str, prompt_len: int = 0) -> st
     """The device's answer to an unknown or incomplete command: a caret under the bad word
     (counting the prompt it was typed after), then the error marker."""
     words = command.split()
+    if kind == "physical":  # wording: the simulator's own (ADR 0020)
+        if family(flavour) == "comware":
+            return "% Physical interfaces cannot be deleted."
+        return "Error: The physical interface cannot be deleted."
     bad = words[1] if words[0] == "undo" and len(words) > 1 else words[0]
     at = command.find(bad) if kind == "unrecognized" else len(command)
     caret = " " * (prompt_len + at) + "^"

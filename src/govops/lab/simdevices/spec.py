@@ -38,6 +38,8 @@ class DeviceSpec:
     config: str
     ports_start_shut: bool = False
     faults: dict = field(default_factory=dict)
+    #: Its physical ports (the model's, and any the estate gives it beyond them).
+    fitted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,8 +109,11 @@ def spec_from_estate(estate: Estate, *, host: str, first_port: int, username: st
             config = blank_config(view)
         where = ((view.mgmt_ipv4.split("/")[0], 22) if per_device_host
                  else (host, first_port + len(devices)))
+        fitted = model.fitted_ports()
+        fitted += [i.name for i in view.interfaces
+                   if i.name not in fitted and grammar.physical_port(i.name)]
         devices.append(DeviceSpec(name, view.platform, view.model, device_type, where[0],
-                                  where[1], config, model.undo_shutdown))
+                                  where[1], config, model.undo_shutdown, fitted=fitted))
     return SimSpec(username, password, str(host_key), devices, time_scale, faults_file)
 
 
@@ -123,6 +128,7 @@ def world_from_spec(spec: SimSpec):  # noqa: ANN201 - a server.World
             raise LabError(f"{d.name}: no simulated CLI for Netmiko type {d.device_type!r}")
         devices[d.name] = SimDevice(d.name, d.platform, flavour, tree.parse(d.config),
                                     ports_start_shut=d.ports_start_shut,
+                                    fitted=tuple(d.fitted),
                                     faults=Faults(**d.faults))
         listen[d.name] = (d.host, d.port)
     return World(devices, listen, spec.username, spec.password, Path(spec.host_key),

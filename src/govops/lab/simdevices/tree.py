@@ -55,8 +55,34 @@ _RANK = [(re.compile(p), r) for p, r in (
 )]
 
 
-def _rank(text: str) -> int:
-    return next((r for p, r in _RANK if p.match(text)), 11)
+#: Interfaces print by kind (VLAN, management, physical, aggregates, loopbacks, NULL0), then
+#: physical ports slowest type first, then by slot/card/port numbers.
+_IF_KIND = [(re.compile(p), r) for p, r in (
+    (r"^(Vlanif|Vlan-interface)", 0), (r"^(MEth|M-GigabitEthernet)", 1),
+    (r"^(Eth-Trunk|Bridge-Aggregation|Route-Aggregation)", 3), (r"^(LoopBack|Tunnel)", 4),
+    (r"^NULL", 5))]
+_PORT_TYPES = ("Ethernet", "GigabitEthernet", "XGigabitEthernet", "Ten-GigabitEthernet", "10GE",
+               "Twenty-FiveGigE", "25GE", "FortyGigE", "40GE", "HundredGigE", "100GE")
+
+
+def _interface_rank(name: str) -> tuple:
+    kind = next((r for p, r in _IF_KIND if p.match(name)), 2)
+    prefix = re.match(r"^[A-Za-z-]*(?:\d+GE)?", name).group(0)
+    numbers = tuple(int(n) for n in re.findall(r"\d+", name[len(prefix):]))
+    typed = _PORT_TYPES.index(prefix) if prefix in _PORT_TYPES else len(_PORT_TYPES)
+    return (kind, typed, prefix, numbers)
+
+
+def _rank(text: str) -> tuple:
+    rank = next((r for p, r in _RANK if p.match(text)), 11)
+    if rank == 12:
+        return (rank, *_interface_rank(text.split(None, 1)[1]))
+    return (rank,)
+
+
+def _block(node: Node) -> bool:
+    """Printed as a block of its own after `#`: a section, or an interface even when empty."""
+    return bool(node.children) or node.text.startswith("interface ")
 
 
 def parse(text: str) -> Node:
@@ -95,10 +121,10 @@ def render(root: Node, flavour: str, banner: str = "") -> str:
     out: list[str] = []
     if banner:
         out.append(banner)
-    previous_leaf_rank: int | None = None
+    previous_leaf_rank: tuple | None = None
     for node in root.children:
         text = node.text.replace(SEP, "\n")
-        if node.children:
+        if _block(node):
             out.append("#")
             out.append(text)
             _render_children(node, 1, out, comware)
@@ -134,6 +160,23 @@ def insert_top(root: Node, node: Node) -> None:
     root.children.insert(at, node)
 
 
+def add_ports(root: Node, names: list[str], lines: tuple[str, ...] = ()) -> None:
+    """Give every port of `names` the tree lacks an `interface` block (holding `lines`), and
+    put all interface blocks in the order the device prints them."""
+    have = {c.text for c in root.children}
+    new = [Node(f"interface {n}", [Node(x) for x in lines]) for n in names
+           if f"interface {n}" not in have]
+    if not new:
+        return
+    ports = [c for c in root.children if c.text.startswith("interface ")] + new
+    ports.sort(key=lambda n: _rank(n.text))
+    rest = [c for c in root.children if not c.text.startswith("interface ")]
+    root.children = rest
+    insert_top(root, ports[0])
+    at = root.children.index(ports[0])
+    root.children[at + 1:at + 1] = ports[1:]
+
+
 def enter(parent: Node, command: str, top: bool) -> tuple[Node, str]:
     """The section `command` opens under `parent` (created when missing); returns it and a
     message ("" or an error the device prints)."""
@@ -155,17 +198,29 @@ def enter(parent: Node, command: str, top: bool) -> tuple[Node, str]:
     return node, ""
 
 
-#: Negations the device keeps as lines (`undo shutdown` on CE, `undo portswitch`,
-#: `undo synchronization`): typing `undo X` stores it, typing `X` replaces it.
+#: Negations the device prints as lines (`undo shutdown` on CE, `undo portswitch`,
+#: `undo synchronization`): typing `undo X` stores it, typing `X` replaces it. A line that
+#: states the default is not printed (`hidden`, see `hidden_defaults`).
 PRINTED_NEGATIONS = frozenset({"shutdown", "portswitch", "synchronization"})
 
 
-def set_line(parent: Node, command: str) -> None:
+def hidden_defaults(ports_start_shut: bool) -> frozenset[str]:
+    """The lines a device does not print because they say what is the default anyway:
+    `portswitch` (ports are layer 2 until `undo portswitch`), and `undo shutdown` where ports
+    start up (VRP V5, Comware). Where ports start shut (CE, NE40E) the device prints a port's
+    state both ways: `undo shutdown` on a port in use, `shutdown` on the others (part 1's real
+    NE40E and CE configs)."""
+    return frozenset({"portswitch"} if ports_start_shut else {"portswitch", "undo shutdown"})
+
+
+def set_line(parent: Node, command: str, hidden: frozenset[str] = frozenset()) -> None:
     """Add a line, replacing the line of the same one-value command if there is one."""
     if parent.find(command) is not None:
         return
     if command in PRINTED_NEGATIONS:
         parent.children = [c for c in parent.children if c.text != f"undo {command}"]
+    if command in hidden:
+        return
     key = grammar.replace_key(command)
     if key is not None:
         for child in parent.children:
@@ -181,7 +236,7 @@ def set_line(parent: Node, command: str) -> None:
 _PEER_DEFINING = re.compile(r"^peer (\S+) (as-number|group)\b")
 
 
-def undo(parent: Node, target: str) -> bool:
+def undo(parent: Node, target: str, hidden: frozenset[str] = frozenset()) -> bool:
     """Remove what `undo target` removes; False when nothing matched.
 
     The line itself, or the lines it is a word-prefix of (`undo ospf cost` removes
@@ -190,7 +245,7 @@ def undo(parent: Node, target: str) -> bool:
     """
     if target in PRINTED_NEGATIONS:
         parent.children = [c for c in parent.children if c.text != target]
-        set_line(parent, f"undo {target}")
+        set_line(parent, f"undo {target}", hidden)
         return True
     peer = _PEER_DEFINING.match(target)
     if peer and grammar.view_kind(parent.text) == "bgp":

@@ -56,7 +56,7 @@ class ComwareDriver(VendorDriver):
         target = self.pending.get("rollback_file")
         if not target:
             return False
-        self._conn.config_mode()
+        self.system_view()
         self._check(self.ask(f"configuration replace file {target}", "n"),
                     "configuration replace")
         self.to_user_view()

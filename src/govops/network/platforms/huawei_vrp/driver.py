@@ -64,7 +64,7 @@ class VrpDriver(VendorDriver):
     def confirm(self) -> dict[str, Any]:
         """Keep the change: `commit` ends the trial (V8); then `save`."""
         if self.two_stage:
-            self._conn.config_mode()
+            self.system_view()
             self._commit("commit")
             self.to_user_view()
         self._check(self.ask("save", "y"), "save")

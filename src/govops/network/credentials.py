@@ -40,11 +40,18 @@ def load_credentials() -> Credentials:
             raise BadInput("GOVOPS_KNOWN_HOSTS must name a known_hosts file with the devices' host "
                            "keys (host-key checking stays on)")
         return Credentials(user, password, Path(known))
-    for lab in (lab_dir() / "routers", lab_dir() / "sim"):
-        creds, known = lab / "credentials.json", lab / "known_hosts"
-        if creds.is_file() and known.is_file():
-            data = json.loads(creds.read_text())
-            return Credentials(data["username"], data["password"], known)
+    found = [(lab / "credentials.json", lab / "known_hosts")
+             for lab in (lab_dir() / "routers", lab_dir() / "sim")
+             if (lab / "credentials.json").is_file() and (lab / "known_hosts").is_file()]
+    if found:
+        data = json.loads(found[0][0].read_text())
+        known = found[0][1]
+        if len(found) == 2 and json.loads(found[1][0].read_text()) == data:
+            # both labs up with one login (lab up --simulated takes the routers'): one file
+            # with both labs' host keys, host-key checking unchanged
+            known = lab_dir() / "known_hosts.all"
+            known.write_text(found[0][1].read_text() + found[1][1].read_text())
+        return Credentials(data["username"], data["password"], known)
     raise BadInput("no device credentials: set GOVOPS_NET_USERNAME, GOVOPS_NET_PASSWORD and "
                    "GOVOPS_KNOWN_HOSTS, or bring the lab up with govops lab up")
 

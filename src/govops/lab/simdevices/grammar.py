@@ -59,7 +59,7 @@ _KEYWORDS = {
         mtu speed duplex negotiation loopback-detect carrier cpu-defend qos
         free-rule-template portal-access-profile mac-access-profile dhcp-access-profile
         ssl pki wlan capwap arp mac-address isis mpls lacp eth-trunk load-balance
-        ospf-enable""".split()),
+        ospf-enable group reflect-client""".split()),
     "comware": set("""sysname ipv6 ip info-center bfd vlan acl interface bgp ospf ospfv3
         route-policy snmp-agent ssh ntp-service line description undo port shutdown
         packet-filter peer router-id network import-route address-family
@@ -69,7 +69,7 @@ _KEYWORDS = {
         password-recovery copyright-info version header telnet mtu speed duplex
         balance preference maximum silent-interface default timer graceful-restart
         authorization-attribute public-key scheme ntp ntp-service mac-address arp
-        link-aggregation jumboframe combo enable""".split()),
+        link-aggregation jumboframe combo enable group reflect-client""".split()),
 }
 
 #: Single-keyword commands that are complete on their own.

@@ -243,48 +243,25 @@ class DeviceState:
     routes: dict[int, list[Route]] = field(default_factory=lambda: {4: [], 6: []})
 
 
-class Estate:
-    """The protocol state of every device, recomputed when any config or fault changes."""
+class _Topology:
+    """Links, adjacencies and who owns which address: the part of the state every device
+    shares (recomputed when any config or fault changed: linear in the estate's ports)."""
 
-    def __init__(self, devices: dict[str, SimDevice]):
-        self.devices = devices
-        self._facts: dict[str, tuple[int, Facts]] = {}
-        self._state: dict[str, DeviceState] = {}
-        self._key: tuple = ()
-        self._since: dict[tuple[str, str], float] = {}
-
-    def facts(self, name: str) -> Facts:
-        """Facts of one device (cached per config version)."""
-        dev = self.devices[name]
-        cached = self._facts.get(name)
-        if cached is None or cached[0] != dev.version:
-            cached = (dev.version, facts_of(dev))
-            self._facts[name] = cached
-        return cached[1]
-
-    def state(self, name: str) -> DeviceState:
-        """The state `name` reports now."""
-        key = tuple((n, d.version, d.faults.down) for n, d in self.devices.items())
-        if key != self._key:
-            self._state = self._compute()
-            self._key = key
-        return self._state.get(name, DeviceState())
-
-    def _compute(self) -> dict[str, DeviceState]:
-        up = {n for n, d in self.devices.items() if not d.faults.down}
-        facts = {n: self.facts(n) for n in self.devices}
-        out = {n: DeviceState() for n in self.devices}
+    def __init__(self, facts: dict[str, Facts], up: set[str]):
+        self.facts, self.up = facts, up
+        self.adj: dict[str, DeviceState] = {n: DeviceState() for n in facts}
+        self.owner: dict[str, str] = {}
+        self.graph: dict[int, dict[str, set[str]]] = {4: {}, 6: {}}
         links: dict[IPNet, list[tuple[str, Port, IPIf]]] = {}
-        owner: dict[str, str] = {}
         for n, f in facts.items():
             for p in f.ports:
                 for addr in [p.v4, *p.v6]:
                     if addr is None or p.vpn:
                         continue
-                    owner[str(addr.ip)] = n
+                    self.owner[str(addr.ip)] = n
                     if addr.network.prefixlen < addr.max_prefixlen:
                         links.setdefault(addr.network, []).append((n, p, addr))
-        graph: dict[int, dict[str, set[str]]] = {4: {}, 6: {}}
+        out, graph = self.adj, self.graph
         for net, ends in links.items():
             if len(ends) != 2 or ends[0][0] == ends[1][0]:
                 continue
@@ -307,16 +284,19 @@ class Estate:
                 out[b].ospf6.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), pb.ospf6_area))
                 graph[6].setdefault(a, set()).add(b)
                 graph[6].setdefault(b, set()).add(a)
-        for n in self.devices:
-            self._routes(n, facts, graph, out, up)
-        self._sessions(facts, owner, out, up)
-        return out
+        self.routes: dict[str, dict[int, list[Route]]] = {}
 
-    def _routes(self, n: str, facts: dict[str, Facts], graph: dict[int, dict[str, set[str]]],
-                out: dict[str, DeviceState], up: set[str]) -> None:
-        f = facts[n]
-        if n not in up:
-            return
+    def routes_of(self, n: str) -> dict[int, list[Route]]:
+        """Direct, static and OSPF routes of `n` (computed once per topology)."""
+        if n not in self.routes:
+            self.routes[n] = self._routes(n)
+        return self.routes[n]
+
+    def _routes(self, n: str) -> dict[int, list[Route]]:
+        f = self.facts[n]
+        result: dict[int, list[Route]] = {4: [], 6: []}
+        if n not in self.up:
+            return result
         for fam in (4, 6):
             table: dict[IPNet, Route] = {}
             for p in f.ports:
@@ -330,80 +310,131 @@ class Estate:
             # OSPF: every prefix advertised by a device joined through Full adjacencies
             seen, todo = {n}, [n]
             first_hop: dict[str, Adjacency] = {}
-            adj_list = out[n].ospf if fam == 4 else out[n].ospf6
-            for adj in adj_list:
+            for adj in (self.adj[n].ospf if fam == 4 else self.adj[n].ospf6):
                 first_hop.setdefault(adj.peer_name, adj)
+            graph = self.graph[fam]
             while todo:
                 cur = todo.pop()
-                for nxt in graph[fam].get(cur, ()):
+                for nxt in graph.get(cur, ()):
                     if nxt not in seen:
                         seen.add(nxt)
                         first_hop.setdefault(nxt, first_hop.get(cur) or first_hop.get(nxt))
                         todo.append(nxt)
+            proto = "OSPF" if fam == 4 else "OSPFv3"
             for other in seen - {n}:
                 hop = first_hop.get(other)
                 if hop is None:
                     continue
-                for p in facts[other].ports:
+                for p in self.facts[other].ports:
                     area = p.ospf_area if fam == 4 else p.ospf6_area
+                    if not (area and p.up):
+                        continue
                     for addr in ([p.v4] if fam == 4 else p.v6):
-                        if area and addr is not None and p.up and addr.network not in table:
-                            table[addr.network] = Route(addr.network, "OSPF" if fam == 4 else
-                                                        "OSPFv3", 10, 1, hop.address, hop.port)
-            out[n].routes[fam] = list(table.values())
+                        if addr is not None and addr.network not in table:
+                            table[addr.network] = Route(addr.network, proto, 10, 1, hop.address,
+                                                        hop.port)
+            result[fam] = list(table.values())
+        return result
 
-    def _sessions(self, facts: dict[str, Facts], owner: dict[str, str],
-                  out: dict[str, DeviceState], up: set[str]) -> None:
+    def reaches(self, n: str, address: str, fam: int) -> bool:
+        """`n` has a connected or OSPF route to `address`."""
+        ip = ipaddress.ip_address(address)
+        return any(ip in r.prefix for r in self.routes_of(n)[fam] if r.proto != "Static")
+
+
+class Estate:
+    """The protocol state of every device, computed when a device asks for it.
+
+    What every device shares (links, adjacencies) is recomputed once after any config or
+    fault changed; each device's routes and BGP sessions only when that device (or a BGP
+    peer checking reachability) asks: a `display` costs time linear in the estate, not
+    quadratic, so a province of 1,894 devices can be pushed while its displays are read."""
+
+    def __init__(self, devices: dict[str, SimDevice]):
+        self.devices = devices
+        self._facts: dict[str, tuple[int, Facts]] = {}
+        self._topology: tuple[tuple, _Topology] | None = None
+        self._state: dict[str, tuple[tuple, DeviceState]] = {}
+        self._since: dict[tuple[str, str], float] = {}
+
+    def facts(self, name: str) -> Facts:
+        """Facts of one device (cached per config version)."""
+        dev = self.devices[name]
+        cached = self._facts.get(name)
+        if cached is None or cached[0] != dev.version:
+            cached = (dev.version, facts_of(dev))
+            self._facts[name] = cached
+        return cached[1]
+
+    def topology(self) -> tuple[tuple, _Topology]:
+        """The shared part of the state for the current configs and faults."""
+        key = tuple((d.version, d.faults.down) for d in self.devices.values())
+        if self._topology is None or self._topology[0] != key:
+            up = {n for n, d in self.devices.items() if not d.faults.down}
+            facts = {n: self.facts(n) for n in self.devices}
+            self._topology = (key, _Topology(facts, up))
+        return self._topology
+
+    def state(self, name: str) -> DeviceState:
+        """The state `name` reports now."""
+        key, topo = self.topology()
+        cached = self._state.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        adj = topo.adj[name]
+        routes = topo.routes_of(name)
+        st = DeviceState(ospf=list(adj.ospf), ospf6=list(adj.ospf6), bfd=list(adj.bfd),
+                         routes={4: list(routes[4]), 6: list(routes[6])})
+        self._sessions(name, topo, st)
+        self._state[name] = (key, st)
+        return st
+
+    def _sessions(self, n: str, topo: _Topology, st: DeviceState) -> None:
         now = time.time()
-        seen: set[tuple[str, str]] = set()
-        for n, f in facts.items():
-            if not f.asn:
-                continue
-            for address, peer in f.peers.items():
-                fam = 6 if ":" in address else 4
-                state = self._peer_state(n, f, address, peer, fam, facts, owner, out, up)
-                key = (n, address)
-                if state == "Established":
-                    seen.add(key)
-                    since = self._since.setdefault(key, now)
-                    other = facts[owner[address]]
-                    received = len(other.networks[fam])
-                else:
-                    self._since.pop(key, None)
-                    since, received = now, 0
-                out[n].bgp[fam].append(Session(address, peer.asn, state, since, received))
-                if state == "Established":
-                    for net in facts[owner[address]].networks[fam]:
-                        hop = next((r for r in out[n].routes[fam]
-                                    if ipaddress.ip_address(address) in r.prefix), None)
-                        if all(r.prefix != net for r in out[n].routes[fam]):
-                            proto = "IBGP" if peer.asn == f.asn else "EBGP"
-                            out[n].routes[fam].append(Route(
-                                net, proto, 255, 0, address, hop.port if hop else "-"))
-        for key in list(self._since):
-            if key not in seen:
+        f = topo.facts[n]
+        for key in [k for k in self._since if k[0] == n and k[1] not in f.peers]:
+            self._since.pop(key, None)
+        if not f.asn:
+            return
+        for address, peer in f.peers.items():
+            fam = 6 if ":" in address else 4
+            state = self._peer_state(n, f, address, peer, fam, topo)
+            key = (n, address)
+            if state == "Established":
+                since = self._since.setdefault(key, now)
+                other = topo.facts[topo.owner[address]]
+                received = len(other.networks[fam])
+            else:
                 self._since.pop(key, None)
+                since, received = now, 0
+            st.bgp[fam].append(Session(address, peer.asn, state, since, received))
+            if state == "Established":
+                have = {r.prefix for r in st.routes[fam]}
+                hop = next((r for r in st.routes[fam]
+                            if ipaddress.ip_address(address) in r.prefix), None)
+                proto = "IBGP" if peer.asn == f.asn else "EBGP"
+                for net in topo.facts[topo.owner[address]].networks[fam]:
+                    if net not in have:
+                        have.add(net)
+                        st.routes[fam].append(Route(net, proto, 255, 0, address,
+                                                    hop.port if hop else "-"))
 
-    def _peer_state(self, n: str, f: Facts, address: str, peer: Peer, fam: int,
-                    facts: dict[str, Facts], owner: dict[str, str],
-                    out: dict[str, DeviceState], up: set[str]) -> str:
-        if n not in up or fam not in peer.families:
+    @staticmethod
+    def _peer_state(n: str, f: Facts, address: str, peer: Peer, fam: int,
+                    topo: _Topology) -> str:
+        if n not in topo.up or fam not in peer.families:
             return "Idle"
-        other = owner.get(address)
-        if other is None or other not in up or not self._reaches(n, address, fam, out):
+        other = topo.owner.get(address)
+        if other is None or other not in topo.up or not topo.reaches(n, address, fam):
             return "Idle"
-        g = facts[other]
+        g = topo.facts[other]
+        owner = topo.owner
         back = [p for a, p in g.peers.items() if owner.get(a) == n and (6 if ":" in a else 4) == fam]
         if not g.asn or g.asn != peer.asn or not back:
             return "Active"
         if not any(b.asn == f.asn and fam in b.families for b in back):
             return "Active"
         mine = next(a for a, p in g.peers.items() if p in back and p.asn == f.asn)
-        if not self._reaches(other, mine, fam, out):
+        if not topo.reaches(other, mine, fam):
             return "Active"
         return "Established"
-
-    @staticmethod
-    def _reaches(n: str, address: str, fam: int, out: dict[str, DeviceState]) -> bool:
-        ip = ipaddress.ip_address(address)
-        return any(ip in r.prefix for r in out[n].routes[fam] if r.proto in ("Direct", "OSPF", "OSPFv3"))

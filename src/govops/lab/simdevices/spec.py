@@ -40,6 +40,9 @@ class DeviceSpec:
     faults: dict = field(default_factory=dict)
     #: Its physical ports (the model's, and any the estate gives it beyond them).
     fitted: list[str] = field(default_factory=list)
+    #: Its level in the estate and its management address (for `lab status`).
+    level: str = ""
+    management: str = ""
 
 
 @dataclass
@@ -113,7 +116,8 @@ def spec_from_estate(estate: Estate, *, host: str, first_port: int, username: st
         fitted += [i.name for i in view.interfaces
                    if i.name not in fitted and grammar.physical_port(i.name)]
         devices.append(DeviceSpec(name, view.platform, view.model, device_type, where[0],
-                                  where[1], config, model.undo_shutdown, fitted=fitted))
+                                  where[1], config, model.undo_shutdown, fitted=fitted,
+                                  level=view.level, management=view.mgmt_ipv4.split("/")[0]))
     return SimSpec(username, password, str(host_key), devices, time_scale, faults_file)
 
 

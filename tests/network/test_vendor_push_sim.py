@@ -12,6 +12,9 @@ from govops.estate.views import node_view
 from govops.lab.simdevices import tree
 from govops.network import pushing
 from govops.network.diff import remediation
+from govops.network.journal import open_journal
+from govops.network.platforms.h3c_comware.driver import ComwareDriver
+from govops.network.platforms.huawei_vrp.driver import VrpDriver
 from govops.network.rollout import RolloutOptions
 from tests.lab import simharness
 
@@ -141,3 +144,101 @@ def test_session_dropped_mid_change_leaves_a_known_config(sim, tmp_path: Path) -
     sim.world.set_fault("city-fs-1", drop_after=0)
     again = pushing.push(sim.estate_dir, "city-fs-1", options, root=tmp_path / "rollouts")
     assert again.results[0].status == "changed", again.results[0].error
+
+
+class Crash(BaseException):
+    """govops dies here (kill -9): nothing after this point reaches the journal."""
+
+
+def _crash(self) -> None:  # noqa: ANN001 - a driver's confirm()
+    raise Crash
+
+
+def _only_journal(root: Path) -> str:
+    (path,) = root.glob("*.jsonl")
+    return path.stem
+
+
+def _county_ready(sim) -> None:
+    """cnty-tianhe-1 starts blank; give it its intent so that its town can verify."""
+    from govops.network.render import render_device
+
+    sim.world.call(sim.world.devices["cnty-tianhe-1"].replace_running,
+                   tree.parse(render_device(sim.estate, "cnty-tianhe-1")))
+
+
+@pytest.mark.parametrize("device,driver_cls,ran_out", [
+    ("city-fs-1", VrpDriver, False), ("town-tianhe-a", ComwareDriver, False),
+    ("city-fs-1", VrpDriver, True), ("town-tianhe-a", ComwareDriver, True),
+])
+def test_resume_takes_over_a_trial_armed_and_never_confirmed(sim, tmp_path: Path, monkeypatch,
+                                                             device: str, driver_cls,
+                                                             ran_out: bool) -> None:
+    """govops dies between arming the device's safety net and confirming it. Resume confirms
+    the trial that still holds the change; or, when the trial ran out and the device went
+    back, pushes again under a new trial. Either way `net rollback` still has the config from
+    before the change (the resume does not overwrite the first backup)."""
+    if device == "town-tianhe-a":
+        _county_ready(sim)
+    dev = sim.world.devices[device]
+    before = sim.running(device)
+    root = tmp_path / "rollouts"
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=10)
+    with monkeypatch.context() as patch:
+        patch.setattr(driver_cls, "confirm", _crash)
+        with pytest.raises(Crash):
+            pushing.push(sim.estate_dir, device, options, root=root)
+    rollout_id = _only_journal(root)
+    assert device in open_journal(root, rollout_id)[1].armed
+    assert sim.world.call(lambda: dev.trial_pending)
+    if ran_out:
+        assert sim.world.call(dev.expire_now)
+        assert sim.running(device) == before  # the device went back by itself
+    summary = pushing.resume(rollout_id, root=root)
+    assert [(r.device, r.status) for r in summary.results] == [(device, "changed")], \
+        summary.results[0].error
+    assert not sim.world.call(lambda: dev.trial_pending)  # confirmed: no timer left
+    events = [e for e in _events(root, rollout_id) if e.get("device") == device]
+    taken = next(e for e in events if e["event"] == "resumed-trial")
+    assert taken["pending"] is (not ran_out)
+    assert events[-3]["event"] == "confirmed" and events[-1]["status"] == "changed"
+    assert sum(1 for e in events if e["event"] == "backup") == 1
+    assert set(pushing.rollback(rollout_id, root=root).values()) == {"restored"}
+    platform = sim.estate.nodes[device].platform
+    assert remediation(platform, sim.running(device), before, full=True) == []
+
+
+def test_session_dropped_during_a_comware_commit_delay(sim, tmp_path: Path) -> None:
+    """The session dies after `configuration commit delay` and a few lines: the device is
+    half-changed until the delay runs out, then back at its config from before."""
+    _county_ready(sim)
+    dev = sim.world.devices["town-tianhe-a"]
+    before = sim.running("town-tianhe-a")
+    sim.world.set_fault("town-tianhe-a", drop_after=6)
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=5)
+    summary = pushing.push(sim.estate_dir, "town-tianhe-a", options, root=tmp_path / "r")
+    assert summary.results[0].status == "failed" and not summary.results[0].restored
+    assert sim.running("town-tianhe-a") != before  # half-changed, the delay still running
+    assert sim.world.call(dev.expire_now)
+    assert sim.running("town-tianhe-a") == before
+    sim.world.set_fault("town-tianhe-a", drop_after=0)
+    again = pushing.push(sim.estate_dir, "town-tianhe-a", options, root=tmp_path / "r")
+    assert again.results[0].status == "changed", again.results[0].error
+
+
+def test_session_dropped_mid_change_on_vrp_v5_is_rolled_back(sim, tmp_path: Path) -> None:
+    """VRP V5 has no timer: a session that dies half-way leaves a half-changed device, and
+    `net rollback` brings it back to the backup taken before the change."""
+    before = sim.running("cnty-tianhe-1")
+    sim.world.set_fault("cnty-tianhe-1", drop_after=8)
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=5)
+    root = tmp_path / "rollouts"
+    summary = pushing.push(sim.estate_dir, "cnty-tianhe-1", options, root=root)
+    assert summary.results[0].status == "failed" and not summary.results[0].restored
+    assert sim.running("cnty-tianhe-1") != before
+    sim.world.set_fault("cnty-tianhe-1", drop_after=0)
+    assert pushing.rollback(summary.rollout_id, root=root) == {"cnty-tianhe-1": "restored"}
+    assert remediation("huawei_vrp", sim.running("cnty-tianhe-1"), before, full=True) == []

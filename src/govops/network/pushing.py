@@ -156,6 +156,9 @@ def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLL
     with _audited("net resume", journal, Path(start["estate"]), check=options.check) as audit:
         journal.write("resume", remaining=remaining)
         rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks)
+        rollout.restore_diff = _full_remediation()
+        rollout.backed_up = set(state.backed_up)
+        rollout.armed = dict(state.armed)
         summary = rollout.run(remaining, already_ready=done_ok, scope=set(start["devices"]))
         journal.write("end", stopped=summary.stopped, counts=summary.counts(), resumed=True)
         _conclude(audit, summary)

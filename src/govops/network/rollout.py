@@ -132,6 +132,10 @@ class Rollout:
         self.hooks = hooks or RolloutHooks()
         #: The diff that puts a backup back (the whole config, ADR 0011; default `diff`).
         self.restore_diff: DiffFn = diff
+        #: Resuming: devices an earlier run backed up (that backup stays: it is the config
+        #: before any change), and those whose own safety net it armed and never confirmed.
+        self.backed_up: set[str] = set()
+        self.armed: dict[str, dict] = {}
         self.views = {name: node_view(estate, name) for name in estate.nodes}
         self.owners = address_owners(self.views.values())
         self.ready: set[str] = set()
@@ -203,19 +207,28 @@ class Rollout:
         except DeviceError as exc:
             return DeviceResult(name, "failed", error=str(exc))
         try:
-            backup = driver.get_running()
-            path = self.journal.save_backup(name, backup)
-            self.journal.write("backup", device=name, path=str(path))
-            changes = self.diff(view.platform, backup, intended)
+            running = driver.get_running()
+            if name in self.backed_up:  # resuming: the first backup is the config before
+                backup = self.journal.read_backup(name)
+            else:
+                backup = running
+                path = self.journal.save_backup(name, backup)
+                self.journal.write("backup", device=name, path=str(path))
+            changes = self.diff(view.platform, running, intended)
             if self.options.check:
                 return DeviceResult(name, "would-change" if changes else "unchanged", changes)
-            if not changes:
+            armed = self.armed.get(name)
+            if armed is not None:
+                changes, running = self._take_over(driver, name, armed, changes, running,
+                                                   intended)
+            if not changes and armed is None:
                 return DeviceResult(name, "unchanged")
             try:
                 before = driver.get_state()
-                self.journal.write("apply", device=name, changes=changes)
                 applied_at = time.monotonic()
-                self._apply(driver, name, changes)
+                if changes:
+                    self.journal.write("apply", device=name, changes=changes)
+                    self._apply(driver, name, changes)
                 converge_after_crash(driver, view.platform, intended, self.diff, self.journal,
                                      name, applied_at)
                 exp = expectation(self.estate, view, intended, ready, self.views, self.owners,
@@ -244,6 +257,30 @@ class Rollout:
             return DeviceResult(name, "failed", error=str(exc))
         finally:
             driver.close()
+
+    def _take_over(self, driver: Driver, name: str, armed: dict, changes: list[str],
+                   running: str, intended: str) -> tuple[list[str], str]:
+        """Resuming a device whose safety net an earlier run armed and never confirmed.
+
+        Nothing left to change: the trial still holds the change; it is verified and then
+        confirmed as if this run had armed it. Something left (the trial ran out and the
+        device went back, or the session died half-way): the device's own mechanism undoes
+        what is left of the old trial first (`abort trial`, `configuration replace file`
+        with the old rollback file), so the new trial starts from the config before the
+        change, never from a half-changed one. Returns the changes and running config now."""
+        adopt = getattr(driver, "adopt", None)
+        if adopt is None:
+            return changes, running
+        adopt(armed)
+        self.journal.write("resumed-trial", device=name, pending=not changes, **armed)
+        if not changes:
+            return changes, running
+        abort = getattr(driver, "abort", None)
+        if abort is not None and abort():
+            self.journal.write("aborted", device=name, resumed=True)
+            running = driver.get_running()
+            changes = self.diff(self.views[name].platform, running, intended)
+        return changes, running
 
     def trial_seconds(self) -> int:
         """How long a device waits for confirmation before undoing a change by itself: the

@@ -166,6 +166,15 @@ class SimDevice:
         text = self.flash.get(_flash_name(filename))
         return None if text is None else tree.parse(text)
 
+    def expire_now(self) -> bool:
+        """Let a pending trial or commit delay run out now (tests: time passes); False when
+        none was pending."""
+        if self._timer is None:
+            return False
+        self._timer.cancel()
+        self._expire()
+        return True
+
     # -- timers ---------------------------------------------------------------------------
     def _arm(self, kind: str, seconds: float, before: Node) -> None:
         self._disarm()

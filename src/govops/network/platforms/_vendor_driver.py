@@ -220,6 +220,11 @@ class VendorDriver:
         except UnreadableOutput as exc:
             raise DeviceError(self.name, str(exc)) from exc
 
+    def adopt(self, pending: dict[str, Any]) -> None:
+        """Take over a safety net an earlier session armed (what its `trial` journal event
+        recorded), so that `confirm()` and `abort()` act on it."""
+        self.pending = dict(pending)
+
     def get_daemons(self) -> list[Daemon]:
         """VRP and Comware do not report routing processes apart: empty."""
         return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ from govops.network.rollout import (
 )
 from govops.paths import REPO_ROOT
 
-ROLLOUTS = REPO_ROOT / "rollouts"
+#: Where journals go: GOVOPS_ROLLOUTS (read at import: tests, benchmarks, the Ansible module
+#: of a test run), else rollouts/ in the checkout.
+ROLLOUTS = Path(os.environ.get("GOVOPS_ROLLOUTS") or REPO_ROOT / "rollouts")
 
 
 def _connector():
@@ -215,6 +218,7 @@ def push_one(estate_dir: Path, device: str, rollout_id: str, scope: list[str], c
         options = RolloutOptions(canary=0, batch_size=1, max_failures=1, workers=1, check=check,
                                  verify_timeout_s=verify_timeout_s)
         rollout = Rollout(estate, intended, options, journal, _remediation(), connect)
+        rollout.restore_diff = _full_remediation()
         summary = rollout.run([device], already_ready=ready, scope=set(scope) | {device})
         _conclude(audit, summary)
     backed_up = any((journal.backups / f"{device}{ext}").exists() for ext in (".cfg", ".cfg.sm4"))

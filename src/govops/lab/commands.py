@@ -46,6 +46,10 @@ def up(
         help="With --simulated: device i listens on BASE+i (127.0.0.0/8 needs no root) instead "
              "of its management address added to lo."),
     port: int = typer.Option(22, "--port", help="With --simulated: every device's SSH port."),
+    configured: str | None = typer.Option(
+        None, "--configured",
+        help="With --simulated: devices (names or patterns, comma-separated, as --limit) that "
+             "start at their intended config instead of blank."),
     time_scale: float = typer.Option(1.0, "--time-scale", hidden=True,
                                      help="With --simulated: device timers run this much faster "
                                           "(0.01: a 60 s trial ends in 0.6 s)."),
@@ -59,7 +63,7 @@ def up(
     from govops.lab.from_estate import dc_spec, router_spec
 
     if simulated:
-        _sim_up(estate, address_base, port, time_scale, output)
+        _sim_up(estate, address_base, port, time_scale, configured, output)
         return
     _real_lab_allowed()
     _need_root()
@@ -96,14 +100,14 @@ def up(
 
 
 def _sim_up(estate: Path, address_base: str | None, port: int, time_scale: float,
-            output: Output) -> None:
+            configured: str | None, output: Output) -> None:
     from govops.lab.simdevices import lab as simlab
 
     if not 1 <= port <= 65535:
         raise BadInput(f"--port {port}: not a TCP port")
     say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
     info = simlab.up(estate, _sim_dir(), address_base=address_base, port=port,
-                     time_scale=time_scale, progress=say)
+                     time_scale=time_scale, configured=configured, progress=say)
     if output is Output.json:
         emit_json({k: v for k, v in info.items() if k != "devices"}
                   | {"devices": len(info["devices"])})

@@ -4,7 +4,7 @@ In the spirit of Cisco NSO's netsim: one asyncssh process serves every VRP/Comwa
 estate, each on its own address and port, faithfully enough that Netmiko's own, unmodified
 `huawei_vrpv8`, `huawei` and `hp_comware` drivers log in and drive them. Their `display`
 outputs follow the real layouts, and the protocol state in them is computed from the configs
-of the whole simulated estate (ADR 0018).
+of the whole simulated estate (ADR 0020).
 
 Modules, one job each:
 

@@ -129,9 +129,13 @@ def _remove_from_lo(record: Path) -> int:
 
 
 def up(estate_dir: Path, state_dir: Path, *, address_base: str | None = None, port: int = 22,
-       time_scale: float = 1.0, progress: Callable[[str], None] | None = None,
-       wait_s: float | None = None) -> dict:
-    """Serve every VRP/Comware node of the estate (idempotent for the same estate)."""
+       time_scale: float = 1.0, configured: str | None = None,
+       progress: Callable[[str], None] | None = None, wait_s: float | None = None) -> dict:
+    """Serve every VRP/Comware node of the estate (idempotent for the same estate).
+
+    `configured`: devices (`--limit` patterns) that start at their rendered intent, as if
+    govops had pushed them already (rehearsing a change on part of a configured province);
+    the others start blank but managed."""
     import warnings
 
     with warnings.catch_warnings():  # asyncssh imports DSA support that cryptography deprecates
@@ -161,8 +165,16 @@ def up(estate_dir: Path, state_dir: Path, *, address_base: str | None = None, po
         login = {"username": USERNAME, "password": secrets.token_urlsafe(12)}
     if not f["host_key"].exists():
         asyncssh.generate_private_key("ssh-ed25519").write_private_key(str(f["host_key"]))
+    seeds = None
+    if configured:
+        from govops.network.diff import select
+        from govops.network.render import render_device
+
+        names = select(estate, configured)
+        say(f"rendering {len(names)} devices that start configured")
+        seeds = {n: render_device(estate, n) for n in names}
     spec = spec_from_estate(estate, host="", first_port=0, username=login["username"],
-                            password=login["password"], host_key=f["host_key"],
+                            password=login["password"], host_key=f["host_key"], seeds=seeds,
                             time_scale=time_scale, faults_file=str(f["faults.json"]),
                             per_device_host=True)
     if not spec.devices:

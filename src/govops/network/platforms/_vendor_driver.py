@@ -107,29 +107,41 @@ class VendorDriver:
         self._conn = None
 
     def send(self, command: str) -> str:
-        """One command in the current view; its output (DeviceError when the session fails)."""
-        try:
-            return self._conn.send_command(command, read_timeout=self._timeout,
-                                           expect_string=self._prompt)
-        except Exception as exc:
-            raise DeviceError(self.name, f"{command!r} failed: {_first(exc)}") from exc
+        """One command in the current view; its output without the echo and the prompt
+        (DeviceError when the session fails)."""
+        text = self._exchange(command, self._prompt)
+        lines = text.split("\n")
+        return "\n".join(lines[:-1]).rstrip() if re.search(self._prompt, lines[-1]) else text
 
     def ask(self, command: str, answer: str = "y") -> str:
-        """A command that may ask a question: answer it, return everything printed."""
+        """A command that may ask a question: answer it, return everything printed (the
+        prompt included)."""
+        until = rf"{QUESTION}|{self._prompt}"
+        text = self._exchange(command, until)
+        while re.search(QUESTION, text.rstrip().splitlines()[-1] if text.strip() else ""):
+            reply = "" if "press the enter key" in text.splitlines()[-1] else answer
+            text += self._exchange(reply, until)
+        return text
+
+    def _exchange(self, command: str, until: str) -> str:
+        """Type `command`, read its echo, then up to `until` at the end of the output; what
+        came after the echo. Whatever the device printed before the echo is dropped: Netmiko's
+        Comware class reads without waiting for echoes, and on a busy box a prompt left over
+        from its login could otherwise end the next read early, so that every later command
+        gets the output of the one before it (seen at 64 sessions on a loaded machine)."""
+        conn = self._conn
         try:
-            text = self._conn.send_command(command, read_timeout=self._timeout,
-                                           expect_string=rf"{QUESTION}|{self._prompt}",
-                                           strip_prompt=False)
-            while re.search(QUESTION, text.rstrip().splitlines()[-1] if text.strip() else ""):
-                reply = answer
-                if "press the enter key" in text.splitlines()[-1]:
-                    reply = ""
-                text += self._conn.send_command(reply, read_timeout=self._timeout,
-                                                expect_string=rf"{QUESTION}|{self._prompt}",
-                                                strip_prompt=False)
+            conn.read_channel()  # late output of what came before
+            conn.write_channel(conn.normalize_cmd(command))
+            echo = re.escape(command.strip())
+            text = self._read_until(rf"{echo}[^\n]*\n[\s\S]*?(?:{until})" if echo
+                                    else rf"\n[\s\S]*?(?:{until})")
+        except DeviceError:
+            raise
         except Exception as exc:
             raise DeviceError(self.name, f"{command!r} failed: {_first(exc)}") from exc
-        return text
+        m = re.search(rf"{echo}[^\n]*\n" if echo else r"\n", text)
+        return text[m.end():] if m else text
 
     def system_view(self) -> str:
         """Enter system view (if the session is not there already)."""

@@ -39,6 +39,17 @@ class DeviceModel:
     undo_shutdown: bool
     #: The vty range govops configures ("0 4", "0 63"; "" where there is none).
     vty: str
+    #: The Netmiko device type of its live driver ("" : the platform's).
+    netmiko: str = ""
+    #: The physical ports the box is fitted with: (name pattern with `{n}`, first, last).
+    #: The device lists every one of them in `display current-configuration`, configured or
+    #: not (the simulated devices do too).
+    fitted: tuple[tuple[str, int, int], ...] = ()
+
+    def fitted_ports(self) -> list[str]:
+        """Every physical port of the box, in the order the device lists them."""
+        return [pattern.format(n=n) for pattern, first, last in self.fitted
+                for n in range(first, last + 1)]
 
     def port(self, index: int, bandwidth_mbps: int) -> str:
         """The name of the node's `index`-th port (1 first) for a link of that speed."""
@@ -74,7 +85,8 @@ def model_table(platform: str) -> ModelTable:
                           ports=tuple((int(f), str(p)) for f, p in m["ports"]),
                           first_port=int(m["first_port"]), mgmt=m["mgmt"],
                           route_mode=m["route_mode"], undo_shutdown=bool(m["undo_shutdown"]),
-                          vty=m["vty"])
+                          vty=m["vty"], netmiko=m.get("netmiko", ""),
+                          fitted=tuple((str(p), int(a), int(b)) for p, a, b in m.get("fitted", ())))
         for name, m in data["models"].items()
     }
     if data["default"] not in models:

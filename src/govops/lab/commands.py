@@ -42,19 +42,50 @@ def _gate_non_lab(estate: Path, is_lab: bool, command: str) -> None:
     from govops.operators.roles import act
 
     act(estate, command)
+def _real_lab_allowed() -> None:
+    """Refuse to build or tear down the namespace lab in a process that must not (unit tests
+    of the simulated lab set GOVOPS_NO_REAL_LAB=1: the machine's lab may be in use)."""
+    if os.environ.get("GOVOPS_NO_REAL_LAB") == "1":
+        raise BadInput("GOVOPS_NO_REAL_LAB=1: this process may only use the simulated lab "
+                       "(add --simulated)")
+
+
+def _sim_dir() -> Path:
+    return lab_dir() / "sim"
 
 
 @app.command()
 def up(
-    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder (FRR only)."),
+    estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
+    simulated: bool = typer.Option(
+        False, "--simulated",
+        help="Serve the estate's VRP/Comware nodes as simulated SSH devices (one process, no "
+             "namespaces) instead of building the FRR lab."),
+    address_base: str | None = typer.Option(
+        None, "--address-base", envvar="GOVOPS_SIM_ADDRESS_BASE",
+        help="With --simulated: device i listens on BASE+i (127.0.0.0/8 needs no root) instead "
+             "of its management address added to lo."),
+    port: int = typer.Option(22, "--port", help="With --simulated: every device's SSH port."),
+    configured: str | None = typer.Option(
+        None, "--configured",
+        help="With --simulated: devices (names or patterns, comma-separated, as --limit) that "
+             "start at their intended config instead of blank."),
+    time_scale: float = typer.Option(1.0, "--time-scale", hidden=True,
+                                     help="With --simulated: device timers run this much faster "
+                                          "(0.01: a 60 s trial ends in 0.6 s)."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
-    """Build one namespace per router with blank FRR and sshd; carriers get their config."""
+    """Build one namespace per router with blank FRR and sshd; carriers get their config.
+    With --simulated: serve the estate's VRP/Comware devices over SSH instead."""
     from govops.estate.loader import load_estate
     from govops.lab import datacentres, routers
     from govops.lab.carriers import configure_carriers
     from govops.lab.from_estate import dc_spec, router_spec
 
+    if simulated:
+        _sim_up(estate, address_base, port, time_scale, configured, output)
+        return
+    _real_lab_allowed()
     loaded = load_estate(estate)
     _gate_non_lab(estate, loaded.settings.is_lab, "lab up")
     _need_root()
@@ -92,6 +123,27 @@ def up(
         out.print(f"monitoring: Prometheus {mon.prometheus_url}, ops page {mon.ops_url}")
 
 
+def _sim_up(estate: Path, address_base: str | None, port: int, time_scale: float,
+            configured: str | None, output: Output) -> None:
+    from govops.lab.simdevices import lab as simlab
+
+    if not 1 <= port <= 65535:
+        raise BadInput(f"--port {port}: not a TCP port")
+    say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
+    info = simlab.up(estate, _sim_dir(), address_base=address_base, port=port,
+                     time_scale=time_scale, configured=configured, progress=say)
+    if output is Output.json:
+        emit_json({k: v for k, v in info.items() if k != "devices"}
+                  | {"devices": len(info["devices"])})
+        return
+    kinds: dict[str, int] = {}
+    for d in info["devices"]:
+        kinds[d["device_type"]] = kinds.get(d["device_type"], 0) + 1
+    out.print(f"lab up --simulated: {len(info['devices'])} devices served by pid {info['pid']} "
+              f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}); logins in "
+              f"govops lab status --output json")
+
+
 def restart_lines(rows) -> list[str]:
     """One sentence per daemon restart that watchfrr made, e.g. "ospf6d on city-gz-2 crashed
     at 12:04:05 (signal 11) and was restarted"."""
@@ -117,6 +169,9 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
     mon = monitoring_lab.status(lab_dir() / "monitoring")
     monitoring = {"up": mon.up, "prometheus": mon.prometheus_url, "ops_page": mon.ops_url,
                   "targets_up": mon.targets_up, "targets_total": mon.targets_total}
+    from govops.lab.simdevices import lab as simlab
+
+    sim = simlab.status(_sim_dir())
     if output is Output.json:
         emit_json({"routers": [{"name": r.name, "namespace": r.namespace,
                                 "daemons": dict(r.daemons), "sshd": r.sshd,
@@ -124,10 +179,13 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                                 "restarts": [{"daemon": x.daemon, "at": x.at, "reason": x.reason}
                                              for x in r.restarts],
                                 "mgmt_ipv4": r.mgmt_ipv4, "healthy": r.healthy} for r in rows],
-                   "centres": centres, "monitoring": monitoring})
+                   "centres": centres, "monitoring": monitoring, "simulated": sim})
         return
-    if not rows and not centres and not mon.processes:
+    if not rows and not centres and not mon.processes and not sim["devices"]:
         out.print("lab is down (govops lab up brings it up)")
+        return
+    _print_sim(sim)
+    if not rows and not centres and not mon.processes:
         return
     table = Table(show_edge=False)
     for col in ("router", "management", "namespace", "FRR daemons", "sshd", "state"):
@@ -155,17 +213,55 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                   f"{mon.targets_total} targets up), ops page {mon.ops_url}")
 
 
-@app.command()
-def down(output: Output = typer.Option(Output.text, "--output", "-o")) -> None:
-    """Remove every namespace, process and file the lab made (also after a crash)."""
-    from govops.lab import datacentres, routers
+def _print_sim(sim: dict) -> None:
+    """The simulated devices: a table of up to 40, then a count."""
+    from rich.table import Table
 
+    devices = sim["devices"]
+    if not devices:
+        return
+    state = "[green]running[/]" if sim["running"] else "[red]stopped[/]"
+    out.print(f"simulated devices: {len(devices)}, {state}"
+              + (f" (pid {sim['pid']})" if sim["pid"] else "")
+              + f"; login {devices[0]['username']}, known_hosts {sim['known_hosts']}")
+    table = Table(show_edge=False)
+    for col in ("device", "platform", "model", "Netmiko type", "host", "port"):
+        table.add_column(col)
+    for d in devices[:40]:
+        table.add_row(d["name"], d["platform"], d["model"], d["device_type"], d["host"],
+                      str(d["port"]))
+    out.print(table)
+    if len(devices) > 40:
+        out.print(f"… and {len(devices) - 40} more (govops lab status --output json)")
+
+
+@app.command()
+def down(
+    simulated: bool = typer.Option(False, "--simulated",
+                                   help="Stop the simulated devices only."),
+    output: Output = typer.Option(Output.text, "--output", "-o"),
+) -> None:
+    """Remove every namespace, process and file the lab made (also after a crash), the
+    simulated devices included."""
+    from govops.lab import datacentres, routers
+    from govops.lab.simdevices import lab as simlab
+
+    if simulated:
+        data = simlab.down(_sim_dir())
+        if output is Output.json:
+            emit_json(data)
+        else:
+            out.print(f"lab down --simulated: stopped {data['processes']} simulator process(es) "
+                      f"serving {data['devices']} devices")
+        return
     built_from = _built_from()
     if built_from is not None:
         from govops.estate.settings import read_settings
 
         _gate_non_lab(built_from, read_settings(built_from).is_lab, "lab down")
+    _real_lab_allowed()
     _need_root()
+    simlab.down(_sim_dir())
     from govops.monitoring import lab as monitoring_lab
 
     monitoring_lab.stop(lab_dir() / "monitoring")

@@ -4,7 +4,12 @@ Order: `GOVOPS_NET_USERNAME` + the password (+ `GOVOPS_KNOWN_HOSTS`, required wi
 the environment — the password as `GOVOPS_NET_PASSWORD`, or by reference in
 `GOVOPS_NET_PASSWORD_REF` (`env:NAME`, `file:PATH` of a mode-600 file, `vault:PATH#KEY` of an
 ansible-vault file: `govops.secrets`) — else the lab's generated credentials and known_hosts
-under `GOVOPS_LAB_DIR` (default `.lab`). Nothing secret is logged.
+under `GOVOPS_LAB_DIR` (default `.lab`): the FRR routers' (`routers/`), else the simulated
+devices' (`sim/`). Nothing secret is logged.
+
+Where a device listens: its management address, port 22, unless an address book says
+otherwise (`GOVOPS_NET_ADDRESSES`, a JSON file `{device: {"host": …, "port": …}}`, else the
+simulated lab's `sim/addresses.json`), as Ansible's `ansible_host`/`ansible_port` do.
 """
 
 from __future__ import annotations
@@ -43,22 +48,46 @@ def load_credentials() -> Credentials:
             raise BadInput("GOVOPS_KNOWN_HOSTS must name a known_hosts file with the devices' host "
                            "keys (host-key checking stays on)")
         return Credentials(user, password, Path(known))
-    lab = lab_dir() / "routers"
-    creds, known = lab / "credentials.json", lab / "known_hosts"
-    if creds.is_file() and known.is_file():
-        data = json.loads(creds.read_text())
+    found = [(lab / "credentials.json", lab / "known_hosts")
+             for lab in (lab_dir() / "routers", lab_dir() / "sim")
+             if (lab / "credentials.json").is_file() and (lab / "known_hosts").is_file()]
+    if found:
+        data = json.loads(found[0][0].read_text())
+        known = found[0][1]
+        if len(found) == 2 and json.loads(found[1][0].read_text()) == data:
+            # both labs up with one login (lab up --simulated takes the routers'): one file
+            # with both labs' host keys, host-key checking unchanged
+            known = lab_dir() / "known_hosts.all"
+            known.write_text(found[0][1].read_text() + found[1][1].read_text())
         return Credentials(data["username"], data["password"], known)
     raise BadInput("no device credentials: set GOVOPS_NET_USERNAME, GOVOPS_NET_PASSWORD_REF (or "
                    "GOVOPS_NET_PASSWORD) and GOVOPS_KNOWN_HOSTS, or bring the lab up with govops "
                    "lab up")
 
 
-def netmiko_params(host: str, device_type: str, creds: Credentials) -> dict[str, Any]:
+def address_book() -> dict[str, tuple[str, int]]:
+    """Devices that do not listen on their management address and port 22: device → (host,
+    port). BadInput (one line) when the file named by GOVOPS_NET_ADDRESSES is unreadable."""
+    named = os.environ.get("GOVOPS_NET_ADDRESSES")
+    path = Path(named) if named else lab_dir() / "sim" / "addresses.json"
+    if not path.is_file():
+        if named:
+            raise BadInput(f"GOVOPS_NET_ADDRESSES={named}: no such file")
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        return {name: (str(a["host"]), int(a.get("port", 22))) for name, a in data.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadInput(f"{path}: not an address book ({{device: {{host, port}}}}): {exc}") from None
+
+
+def netmiko_params(host: str, device_type: str, creds: Credentials, port: int = 22
+                   ) -> dict[str, Any]:
     """ConnectHandler kwargs: password login, host key must match `creds.known_hosts`."""
     return {
         "device_type": device_type,
         "host": host,
-        "port": 22,
+        "port": port,
         "username": creds.username,
         "password": creds.password,
         "ssh_strict": True,

@@ -89,6 +89,10 @@ class JournalState:
     backed_up: list[str] = field(default_factory=list)
     ended: bool = False
     rolled_back: bool = False
+    #: Devices whose own safety net was armed (a `trial` event: VRP V8 `commit trial`, a
+    #: Comware commit delay, a V5 flash backup) and then neither confirmed nor aborted nor
+    #: finished: device → what the trial event recorded. A resume confirms or undoes them.
+    armed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def open_journal(root: Path, rollout_id: str) -> tuple[Journal, JournalState]:
@@ -114,8 +118,14 @@ def open_journal(root: Path, rollout_id: str) -> tuple[Journal, JournalState]:
             continue
         elif event == "backup":
             state.backed_up.append(record["device"])
+        elif event == "trial":
+            state.armed[record["device"]] = {k: v for k, v in record.items()
+                                             if k not in ("event", "device", "ts")}
+        elif event in ("confirmed", "aborted"):
+            state.armed.pop(record["device"], None)
         elif event == "done":
             state.final[record["device"]] = record["status"]
+            state.armed.pop(record["device"], None)
         elif event == "end":
             state.ended = True
         elif event == "rollback-end":

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from govops.estate.estate import Estate
 from govops.estate.views import node_view
-from govops.network.credentials import load_credentials
+from govops.network.credentials import address_book, load_credentials
 from govops.network.drivers.base import DeviceError
-from govops.network.drivers.registry import driver_for
+from govops.network.drivers.registry import driver_for, make_driver
 
 
 class LiveSource:
@@ -16,11 +16,13 @@ class LiveSource:
 
     def __init__(self, estate: Estate, names: list[str], workers: int = 8):
         creds = load_credentials()
-        classes = {n: driver_for(estate.nodes[n].platform) for n in names}
+        book = address_book()
+        for n in names:
+            driver_for(estate.nodes[n].platform)  # no live driver: BadInput before any login
 
         def fetch(name: str) -> tuple[str, str | DeviceError]:
             view = node_view(estate, name)
-            driver = classes[name](name, view.mgmt_ipv4.split("/")[0], creds)
+            driver = make_driver(view, creds, book)
             try:
                 driver.open()
                 return name, driver.get_running()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,9 @@ from govops.estate.errors import did_you_mean
 from govops.estate.estate import Estate
 from govops.estate.loader import load_estate
 from govops.estate.views import NodeView
-from govops.network.credentials import load_credentials
+from govops.network.credentials import address_book, load_credentials
 from govops.network.diff import select
-from govops.network.drivers.registry import driver_for
+from govops.network.drivers.registry import driver_for, make_driver
 from govops.network.journal import Journal, new_id, open_journal
 from govops.network.rollout import (
     Rollout,
@@ -27,15 +28,17 @@ from govops.network.rollout import (
 )
 from govops.paths import REPO_ROOT
 
-ROLLOUTS = REPO_ROOT / "rollouts"
+#: Where journals go: GOVOPS_ROLLOUTS (read at import: tests, benchmarks, the Ansible module
+#: of a test run), else rollouts/ in the checkout.
+ROLLOUTS = Path(os.environ.get("GOVOPS_ROLLOUTS") or REPO_ROOT / "rollouts")
 
 
 def _connector():
     creds = load_credentials()
+    book = address_book()
 
     def connect(view: NodeView):
-        cls = driver_for(view.platform)
-        return cls(view.name, view.mgmt_ipv4.split("/")[0], creds)
+        return make_driver(view, creds, book)
 
     return connect
 
@@ -50,6 +53,16 @@ def _remediation():
     from govops.network.diff import remediation
 
     return remediation
+
+
+def _full_remediation():
+    """The diff that restores a backup: everything, not only managed scope (ADR 0011), so the
+    lines govops added that the backup lacks are removed too."""
+    import functools
+
+    from govops.network.diff import remediation
+
+    return functools.partial(remediation, full=True)
 
 
 def _touched(journal: Journal, offset: int) -> list[str]:
@@ -212,6 +225,7 @@ def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
                       **({"change": approved_change.id} if approved_change else {}))
         rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks,
                           approved=approved)
+        rollout.restore_diff = _full_remediation()
         summary = rollout.run(devices)
         journal.write("end", stopped=summary.stopped, counts=summary.counts())
         _conclude(audit, summary)
@@ -277,6 +291,9 @@ def resume(rollout_id: str, hooks: RolloutHooks | None = None, root: Path = ROLL
             audit.detail["change"] = start["change"]
         rollout = Rollout(estate, intended, options, journal, _remediation(), connect, hooks,
                           approved=approved)
+        rollout.restore_diff = _full_remediation()
+        rollout.backed_up = set(state.backed_up)
+        rollout.armed = dict(state.armed)
         summary = rollout.run(remaining, already_ready=done_ok, scope=set(start["devices"]))
         journal.write("end", stopped=summary.stopped, counts=summary.counts(), resumed=True)
         _conclude(audit, summary)
@@ -299,7 +316,7 @@ def rollback(rollout_id: str, root: Path = ROLLOUTS, workers: int = 4, *,
     connect = _connector()
     with _audited("net rollback", journal, Path(state.start["estate"]), backups="read") as audit:
         journal.write("rollback-start", devices=devices)
-        results = restore_devices(backups, estate, journal, _remediation(), connect, workers)
+        results = restore_devices(backups, estate, journal, _full_remediation(), connect, workers)
         journal.write("rollback-end", results=results)
         bad = [d for d, status in results.items() if status != "restored"]
         audit.detail["results"] = results
@@ -341,6 +358,7 @@ def push_one(estate_dir: Path, device: str, rollout_id: str, scope: list[str], c
         options = RolloutOptions(canary=0, batch_size=1, max_failures=1, workers=1, check=check,
                                  verify_timeout_s=verify_timeout_s)
         rollout = Rollout(estate, intended, options, journal, _remediation(), connect)
+        rollout.restore_diff = _full_remediation()
         summary = rollout.run([device], already_ready=ready, scope=set(scope) | {device})
         _conclude(audit, summary)
     backed_up = any((journal.backups / f"{device}{ext}").exists() for ext in (".cfg", ".cfg.sm4"))

@@ -133,6 +133,12 @@ class Rollout:
         self.diff = diff
         self.connect = connect
         self.hooks = hooks or RolloutHooks()
+        #: The diff that puts a backup back (the whole config, ADR 0011; default `diff`).
+        self.restore_diff: DiffFn = diff
+        #: Resuming: devices an earlier run backed up (that backup stays: it is the config
+        #: before any change), and those whose own safety net it armed and never confirmed.
+        self.backed_up: set[str] = set()
+        self.armed: dict[str, dict] = {}
         self.views = {name: node_view(estate, name) for name in estate.nodes}
         self.owners = address_owners(self.views.values())
         self.ready: set[str] = set()
@@ -204,10 +210,14 @@ class Rollout:
         except DeviceError as exc:
             return DeviceResult(name, "failed", error=str(exc))
         try:
-            backup = driver.get_running()
-            path = self.journal.save_backup(name, backup)
-            self.journal.write("backup", device=name, path=str(path))
-            changes = self.diff(view.platform, backup, intended)
+            running = driver.get_running()
+            if name in self.backed_up:  # resuming: the first backup is the config before
+                backup = self.journal.read_backup(name)
+            else:
+                backup = running
+                path = self.journal.save_backup(name, backup)
+                self.journal.write("backup", device=name, path=str(path))
+            changes = self.diff(view.platform, running, intended)
             if self.approved is not None and changes != self.approved.get(name):
                 self.journal.write("not-approved", device=name, changes=changes,
                                    approved=self.approved.get(name))
@@ -215,13 +225,18 @@ class Rollout:
                                     "approved change's (the device changed since): nothing sent")
             if self.options.check:
                 return DeviceResult(name, "would-change" if changes else "unchanged", changes)
-            if not changes:
+            armed = self.armed.get(name)
+            if armed is not None:
+                changes, running = self._take_over(driver, name, armed, changes, running,
+                                                   intended)
+            if not changes and armed is None:
                 return DeviceResult(name, "unchanged")
             try:
                 before = driver.get_state()
-                self.journal.write("apply", device=name, changes=changes)
                 applied_at = time.monotonic()
-                driver.apply(changes)
+                if changes:
+                    self.journal.write("apply", device=name, changes=changes)
+                    self._apply(driver, name, changes)
                 converge_after_crash(driver, view.platform, intended, self.diff, self.journal,
                                      name, applied_at)
                 exp = expectation(self.estate, view, intended, ready, self.views, self.owners,
@@ -234,6 +249,13 @@ class Rollout:
                 leftover = self.diff(view.platform, driver.get_running(), intended)
                 if leftover:
                     raise DeviceError(name, f"config still differs after push: {leftover[0]}")
+                confirm = getattr(driver, "confirm", None)
+                if confirm is not None:  # the device's own safety net: keep the change
+                    self.journal.write("confirmed", device=name, **confirm())
+                    if self.diff(view.platform, driver.get_running(), intended):
+                        raise DeviceError(name, "the device undid the change before it was "
+                                          "confirmed (its trial timer ran out): raise "
+                                          "--verify-timeout's margin or check the clock")
                 self.journal.write("verified", device=name)
                 return DeviceResult(name, "changed", changes)
             except DeviceError as exc:
@@ -244,14 +266,57 @@ class Rollout:
         finally:
             driver.close()
 
+    def _take_over(self, driver: Driver, name: str, armed: dict, changes: list[str],
+                   running: str, intended: str) -> tuple[list[str], str]:
+        """Resuming a device whose safety net an earlier run armed and never confirmed.
+
+        Nothing left to change: the trial still holds the change; it is verified and then
+        confirmed as if this run had armed it. Something left (the trial ran out and the
+        device went back, or the session died half-way): the device's own mechanism undoes
+        what is left of the old trial first (`abort trial`, `configuration replace file`
+        with the old rollback file), so the new trial starts from the config before the
+        change, never from a half-changed one. Returns the changes and running config now."""
+        adopt = getattr(driver, "adopt", None)
+        if adopt is None:
+            return changes, running
+        adopt(armed)
+        self.journal.write("resumed-trial", device=name, pending=not changes, **armed)
+        if not changes:
+            return changes, running
+        abort = getattr(driver, "abort", None)
+        if abort is not None and abort():
+            self.journal.write("aborted", device=name, resumed=True)
+            running = driver.get_running()
+            changes = self.diff(self.views[name].platform, running, intended)
+        return changes, running
+
+    def trial_seconds(self) -> int:
+        """How long a device waits for confirmation before undoing a change by itself: the
+        verification time plus a margin for the leftover check and the confirmation."""
+        return int(max(60.0, self.options.verify_timeout_s + 60.0))
+
+    def _apply(self, driver: Driver, name: str, changes: list[str]) -> None:
+        """Apply with the device's own safety net where the driver has one (VRP V8 `commit
+        trial`, Comware commit delay, a backup file on flash), journalling what it armed."""
+        trial = getattr(driver, "apply_trial", None)
+        if trial is None:
+            driver.apply(changes)
+            return
+        self.journal.write("trial", device=name, **trial(changes, self.trial_seconds()))
+
     def _restore(self, driver: Driver, platform: str, backup: str, name: str) -> bool:
-        """Put the backup back and check nothing differs from it; True when that worked."""
+        """Undo a failed change: the device's own mechanism first (`abort trial`,
+        `configuration replace file`), then the backup's remaining differences line by line;
+        True when nothing differs from the backup."""
         try:
             started = time.monotonic()
-            driver.apply(self.diff(platform, driver.get_running(), backup))
-            converge_after_crash(driver, platform, backup, self.diff, self.journal, name,
-                                 started)
-            ok = not self.diff(platform, driver.get_running(), backup)
+            abort = getattr(driver, "abort", None)
+            if abort is not None and abort():
+                self.journal.write("aborted", device=name)
+            driver.apply(self.restore_diff(platform, driver.get_running(), backup))
+            converge_after_crash(driver, platform, backup, self.restore_diff, self.journal,
+                                 name, started)
+            ok = not self.restore_diff(platform, driver.get_running(), backup)
         except DeviceError as exc:
             self.journal.write("restore-failed", device=name, error=str(exc))
             return False

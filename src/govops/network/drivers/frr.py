@@ -29,10 +29,11 @@ class FrrDriver:
 
     platform = "frr"
 
-    def __init__(self, name: str, host: str, creds: Credentials, timeout: float = 30):
+    def __init__(self, name: str, host: str, creds: Credentials, timeout: float = 30,
+                 port: int = 22, device_type: str = "cisco_ios"):
         self.name = name
         self.host = host
-        self._params = netmiko_params(host, "cisco_ios", creds)
+        self._params = netmiko_params(host, device_type, creds, port)
         self._timeout = timeout
         self._conn: Any = None
 

@@ -18,4 +18,5 @@ SPEC = PlatformSpec(
     bgp=BgpSyntax("bgp ", "undo ", "peer", ("as-number", "group"), ("address-family ",)),
     scope=SCOPE, last_line="return",
     displays=DISPLAYS, lint_refs=LINT_REFS, lint_shape="vendor",
+    live_driver="govops.network.platforms.h3c_comware.driver:ComwareDriver",
 )

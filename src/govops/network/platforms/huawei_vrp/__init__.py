@@ -19,4 +19,5 @@ SPEC = PlatformSpec(
                   ("ipv4-family ", "ipv6-family ")),
     scope=SCOPE, last_line="return",
     displays=DISPLAYS, lint_refs=LINT_REFS, lint_shape="vendor",
+    live_driver="govops.network.platforms.huawei_vrp.driver:VrpDriver",
 )

@@ -1,0 +1,260 @@
+"""`display …` outputs of the simulated devices, in each vendor's layout.
+
+The layouts are those of the real outputs part 1 recorded (`tests/network/<platform>/displays/`,
+sources in their `SOURCES.md`: Huawei CE6881/CE12800/NE40E and AR manuals, H3C S6850 manuals),
+so the same TextFSM templates (ntc-templates' and the project's) read them. A protocol that is
+not configured prints nothing, as the devices do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from govops.lab.simdevices import grammar
+from govops.lab.simdevices.device import SimDevice
+from govops.lab.simdevices.protocols import Estate, Facts, Route, Session
+
+_RULE = " " + "-" * 76
+
+
+def _up(address: str) -> str:
+    return address.upper() if ":" in address else address
+
+
+def _updown(since: float) -> str:
+    s = int(max(0, time.time() - since))
+    if s >= 86400:
+        return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+    return f"{s // 3600:02d}:{(s % 3600) // 60:02d}:{s % 60:02d}"
+
+
+def _msgs(session: Session) -> tuple[int, int]:
+    if session.state != "Established":
+        return 0, 0
+    age = int(max(0, time.time() - session.since))
+    return 3 + age // 30, 3 + age // 30
+
+
+# -- VRP ------------------------------------------------------------------------------------
+def _vrp_ospf(f: Facts, st) -> str:  # noqa: ANN001
+    if not f.ospf:
+        return ""
+    rows = [f" {a.area:<16} {a.port:<32} {a.router_id:<16} Full" for a in st.ospf]
+    return "\n".join([
+        "", f"          OSPF Process 1 with Router ID {f.router_id}",
+        "                  Peer Statistic Information", _RULE,
+        " Area Id          Interface                        Neighbor id      State",
+        *rows, _RULE, f" Total Peer(s):     {len(rows)}"])
+
+
+def _vrp_ospf6(f: Facts, st) -> str:  # noqa: ANN001
+    if not f.ospf6:
+        return ""
+    out = ["OSPFv3 Process (1)", f"Total number of peer(s): {len(st.ospf6)}",
+           f" Peer(s) in full state: {len(st.ospf6)}"]
+    for area in sorted({a.area for a in st.ospf6}):
+        out += [f"OSPFv3 Area ({area})",
+                "Neighbor ID     Pri  State            Dead Time   Interface                Instance ID"]
+        out += [f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    {a.port:<24} 0"
+                for i, a in enumerate(st.ospf6) if a.area == area]
+    return "\n".join(out)
+
+
+def _vrp_bgp(f: Facts, sessions: list[Session]) -> str:
+    if not f.asn:
+        return ""
+    up = sum(1 for s in sessions if s.state == "Established")
+    out = ["", f" BGP local router ID : {f.bgp_router_id or f.router_id}",
+           f" Local AS number : {f.asn}",
+           f" Total number of peers : {len(sessions):<18}Peers in established state : {up}", "",
+           "  Peer            V          AS  MsgRcvd  MsgSent  OutQ  Up/Down       State  PrefRcv"]
+    for s in sessions:
+        rcvd, sent = _msgs(s)
+        out.append(f"  {_up(s.address):<15} 4 {s.asn:>11} {rcvd:>8} {sent:>8} {0:>5} "
+                   f"{_updown(s.since):<10} {s.state:>11} {s.received:>8}")
+    return "\n".join(out)
+
+
+def _vrp_bfd(f: Facts, st) -> str:  # noqa: ANN001
+    if not f.bfd_global:
+        return ""
+    line = "-" * 80
+    out = [line, "Local Remote     PeerIpAddr      State     Type        InterfaceName", line]
+    for i, a in enumerate(st.bfd):
+        out.append(f"{8192 + i:<5} {8192 + i:<10} {a.address:<15} Up        D_IP_IF     {a.port}")
+    out += [line, f"     Total UP/DOWN Session Number : {len(st.bfd)}/0"]
+    return "\n".join(out)
+
+
+def _flags(r: Route) -> str:
+    return "DB" if r.port == "NULL0" else "RD" if r.proto in ("IBGP", "EBGP") else "D"
+
+
+def _vrp_routes4(routes: list[Route]) -> str:
+    out = ["Route Flags: R - relay, D - download to fib, T - to vpn-instance, B - black hole route",
+           "-" * 78, "Routing Tables: _public_",
+           f"         Destinations : {len(routes)}        Routes : {len(routes)}", "",
+           "Destination/Mask    Proto   Pre  Cost      Flags NextHop         Interface", ""]
+    for r in routes:
+        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        out.append(f"{dest:>19}   {r.proto:<7} {r.pref:<4} {r.cost:<11} {_flags(r):<3} "
+                   f"{r.nexthop:<15} {r.port}")
+    return "\n".join(out)
+
+
+def _vrp_routes6(routes: list[Route]) -> str:
+    out = ["Routing Table : _public_",
+           f"         Destinations : {len(routes)}        Routes : {len(routes)}"]
+    for r in routes:
+        out += ["", f" Destination  : {_up(str(r.prefix.network_address)):<40}"
+                    f"PrefixLength : {r.prefix.prefixlen}",
+                f" NextHop      : {_up(r.nexthop):<40}Preference   : {r.pref}",
+                f" Cost         : {r.cost:<40}Protocol     : {r.proto}",
+                f" RelayNextHop : {'::':<40}TunnelID     : 0x0",
+                f" Interface    : {r.port:<40}Flags        : {_flags(r)}"]
+    return "\n".join(out)
+
+
+# -- Comware --------------------------------------------------------------------------------
+def _cw_ospf(f: Facts, st) -> str:  # noqa: ANN001
+    if not f.ospf:
+        return ""
+    out = ["", f"         OSPF Process 1 with Router ID {f.router_id}",
+           "               Neighbor Brief Information"]
+    for area in sorted({a.area for a in st.ospf}):
+        out += ["", f" Area: {area}",
+                " Router ID       Address         Pri Dead-Time  State             Interface"]
+        out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -           {a.port}"
+                for i, a in enumerate(st.ospf) if a.area == area]
+    return "\n".join(out)
+
+
+def _cw_ospf6(f: Facts, st) -> str:  # noqa: ANN001
+    if not f.ospf6:
+        return ""
+    out = ["", f"                 OSPFv3 Process 1 with Router ID {f.router_id}"]
+    for area in sorted({a.area for a in st.ospf6}):
+        out += ["", f" Area: {area}", "-" * 73,
+                " Router ID       Pri State             Dead-Time InstID Interface"]
+        out += [f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      {a.port}"
+                for i, a in enumerate(st.ospf6) if a.area == area]
+    return "\n".join(out)
+
+
+def _cw_bgp(f: Facts, sessions: list[Session]) -> str:
+    if not f.asn:
+        return ""
+    up = sum(1 for s in sessions if s.state == "Established")
+    out = ["", f" BGP local router ID: {f.bgp_router_id or f.router_id}",
+           f" Local AS number: {f.asn}",
+           f" Total number of peers: {len(sessions):<19}Peers in established state: {up}", "",
+           "  * - Dynamically created peer",
+           "  Peer                    AS  MsgRcvd  MsgSent OutQ PrefRcv Up/Down  State", ""]
+    for s in sessions:
+        rcvd, sent = _msgs(s)
+        out.append(f"  {_up(s.address):<20} {s.asn:>5} {rcvd:>8} {sent:>8} {0:>4} "
+                   f"{s.received:>7} {_updown(s.since)} {s.state}")
+    return "\n".join(out)
+
+
+def _cw_bfd(f: Facts, st) -> str:  # noqa: ANN001
+    if not st.bfd:
+        return ""
+    out = ["", f" Total Session Num: {len(st.bfd)}     Up Session Num: {len(st.bfd)}     "
+               "Init Mode: Active", "", " IPv4 session working in control packet mode:", "",
+           " LD/RD            SourceAddr      DestAddr        State  Holdtime  Interface"]
+    for i, a in enumerate(st.bfd):
+        out.append(f" {f'{513 + i}/{513 + i}':<16} {a.local:<15} {a.address:<15} Up     142ms     "
+                   f"{a.port}")
+    return "\n".join(out)
+
+
+_CW_PROTO = {"OSPF": "O_INTRA", "OSPFv3": "O_INTRA", "IBGP": "BGP", "EBGP": "BGP"}
+
+
+def _cw_routes4(routes: list[Route]) -> str:
+    out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}", "",
+           "Destination/Mask   Proto   Pre Cost        NextHop         Interface"]
+    for r in routes:
+        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        out.append(f"{dest:<18} {_CW_PROTO.get(r.proto, r.proto):<7} {r.pref:<3} {r.cost:<11} "
+                   f"{r.nexthop:<15} {r.port}")
+    return "\n".join(out)
+
+
+def _cw_routes6(routes: list[Route]) -> str:
+    out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}"]
+    for r in routes:
+        dest = f"{_up(str(r.prefix.network_address))}/{r.prefix.prefixlen}"
+        out += ["", f"Destination: {dest:<41}Protocol  : {_CW_PROTO.get(r.proto, r.proto)}",
+                f"NextHop    : {_up(r.nexthop):<41}Preference: {r.pref}",
+                f"Interface  : {r.port:<41}Cost      : {r.cost}"]
+    return "\n".join(out)
+
+
+def _commit_list(dev: SimDevice) -> str:
+    line = "-" * 94
+    out = [time.strftime("%Y-%m-%d %H:%M:%S.000"), line,
+           " No.   CommitId        Label                 User           Date & Time", line]
+    for i, c in enumerate(reversed(dev.commits), start=1):
+        out.append(f" {i:>3}   {c.commit_id:<15} {c.label:<21} {c.user:<14} "
+                   + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.at)))
+    out.append(line)
+    return "\n".join(out)
+
+
+def _dir(dev: SimDevice) -> str:
+    out = ["Directory of flash:/", ""]
+    for i, (name, text) in enumerate(sorted(dev.flash.items())):
+        out.append(f"  {i:>2}  -rw-  {len(text):>10}  {time.strftime('%b %d %Y %H:%M:%S')}   {name}")
+    out += ["", "1,090,732 KB total (790,056 KB free)"]
+    return "\n".join(out)
+
+
+def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
+    """The output of `display …` (or `dir`) on `dev`; None for a command it does not know."""
+    key = " ".join(command.split()).lower()
+    vrp = grammar.family(dev.flavour) == "vrp"
+    simple: dict[str, Callable[[], str]] = {
+        "display current-configuration": dev.display_current,
+        "display saved-configuration": lambda: dev.flash.get(
+            "vrpcfg.cfg" if vrp else "startup.cfg", ""),
+        "dir": lambda: _dir(dev),
+        "display version": lambda: _version(dev),
+    }
+    if dev.flavour == "vrp8":
+        simple["display configuration commit list"] = lambda: _commit_list(dev)
+    if key in simple:
+        return simple[key]()
+    f, st = estate.facts(dev.name), estate.state(dev.name)
+    table: dict[str, Callable[[], str]] = {
+        "display ospf peer brief": lambda: _vrp_ospf(f, st),
+        "display ospfv3 peer": lambda: _vrp_ospf6(f, st),
+        "display bgp peer": lambda: _vrp_bgp(f, st.bgp[4]),
+        "display bgp ipv6 peer": lambda: _vrp_bgp(f, st.bgp[6]),
+        "display bfd session all": lambda: _vrp_bfd(f, st),
+        "display ip routing-table": lambda: _vrp_routes4(st.routes[4]),
+        "display ipv6 routing-table": lambda: _vrp_routes6(st.routes[6]),
+    } if vrp else {
+        "display ospf peer": lambda: _cw_ospf(f, st),
+        "display ospfv3 peer": lambda: _cw_ospf6(f, st),
+        "display bgp peer ipv4": lambda: _cw_bgp(f, st.bgp[4]),
+        "display bgp peer ipv6": lambda: _cw_bgp(f, st.bgp[6]),
+        "display bfd session": lambda: _cw_bfd(f, st),
+        "display ip routing-table": lambda: _cw_routes4(st.routes[4]),
+        "display ipv6 routing-table": lambda: _cw_routes6(st.routes[6]),
+    }
+    fn = table.get(key)
+    return fn() if fn else None
+
+
+def _version(dev: SimDevice) -> str:
+    if dev.flavour == "comware7":
+        return ("H3C Comware Software, Version 7.1.070, Release 6710\n"
+                f"Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.\n"
+                f"{dev.name} uptime is 0 weeks, 0 days, 1 hour, 2 minutes (govops simulator)")
+    release = "V800R021C10SPC600" if dev.flavour == "vrp8" else "V200R019C10SPC500"
+    return (f"Huawei Versatile Routing Platform Software\nVRP (R) software, Version 8.210 "
+            f"({release})\nCopyright (C) 2012-2021 Huawei Technologies Co., Ltd.\n"
+            f"{dev.name} uptime is 0 days, 1 hours, 2 minutes (govops simulator)")

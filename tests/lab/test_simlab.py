@@ -1,0 +1,170 @@
+"""`govops lab up --simulated` / `lab status` / `lab down --simulated` as a user runs them.
+
+Every test here uses a lab folder of its own (GOVOPS_LAB_DIR in a temp dir), devices on
+127.0.x.y addresses and a free high port, and GOVOPS_NO_REAL_LAB=1: no namespace, no root,
+never the machine's shared lab. The fixture stops the simulator it started by its PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from govops.lab.procs import is_running, read_pid, terminate
+from tests.conftest import ROOT
+from tests.lab import simharness
+
+
+def govops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "govops", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def simlab(tmp_path: Path):
+    """A simulated lab of the vendor estate (tests/lab/simharness.py) on 127.0.x.0."""
+    estate = simharness.vendor_estate(tmp_path)
+    base = f"127.0.{random.randrange(3, 250)}.0"
+    port = simharness.free_ports(1)
+    env = {**os.environ, "GOVOPS_LAB_DIR": str(tmp_path / "lab"), "GOVOPS_NO_REAL_LAB": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    for name in ("GOVOPS_NET_USERNAME", "GOVOPS_NET_PASSWORD", "GOVOPS_KNOWN_HOSTS",
+                 "GOVOPS_NET_ADDRESSES"):
+        env.pop(name, None)
+    up = govops("lab", "up", "--simulated", "--estate", str(estate), "--address-base", base,
+                "--port", str(port), "--output", "json", env=env)
+    pidfile = tmp_path / "lab" / "sim" / "sim.pid"
+    try:
+        assert up.returncode == 0, up.stderr
+        yield {"estate": estate, "env": env, "port": port, "base": base,
+               "up": json.loads(up.stdout), "dir": tmp_path / "lab" / "sim"}
+    finally:
+        pid = read_pid(pidfile)
+        govops("lab", "down", "--simulated", env=env)
+        if pid is not None and is_running(pid):  # down failed: end it by its PID anyway
+            terminate([pid])
+
+
+def test_up_status_login_and_down(simlab) -> None:
+    env = simlab["env"]
+    assert simlab["up"]["running"] and simlab["up"]["devices"] == 26
+    st = json.loads(govops("lab", "status", "--output", "json", env=env).stdout)["simulated"]
+    assert st["running"]
+    managed = {d["name"]: d for d in st["devices"]}
+    assert {d["platform"] for d in managed.values()} == {"huawei_vrp", "h3c_comware"}
+    town = managed["town-tianhe-a"]
+    assert town["device_type"] == "hp_comware" and town["level"] == "town"
+    assert town["host"].startswith(simlab["base"][:-1]) and town["port"] == simlab["port"]
+    assert len({d["host"] for d in managed.values()}) == len(managed)  # one address each
+    # any SSH client can log in with what status lists (here Netmiko, no known_hosts)
+    from netmiko import ConnectHandler
+
+    city = managed["city-gz-1"]
+    with ConnectHandler(device_type=city["device_type"], host=city["host"], port=city["port"],
+                        username=city["username"], password=city["password"]) as conn:
+        text = conn.send_command("display current-configuration")
+    assert "sysname city-gz-1" in text and "interface 10GE1/0/48" in text
+    # govops finds them through the lab folder: address book, login, known_hosts
+    diff = govops("net", "diff", "--estate", str(simlab["estate"]), "--limit", "city-gz-1",
+                  "--output", "json", env=env)
+    assert diff.returncode in (0, 1), diff.stderr
+    assert json.loads(diff.stdout)[0]["changes"]  # blank but managed: all of it to add
+    # up again: the same simulator, nothing restarted
+    again = govops("lab", "up", "--simulated", "--estate", str(simlab["estate"]),
+                   "--address-base", simlab["base"], "--port", str(simlab["port"]),
+                   "--output", "json", env=env)
+    assert json.loads(again.stdout)["pid"] == st["pid"]
+    pid = st["pid"]
+    down = govops("lab", "down", "--simulated", "--output", "json", env=env)
+    assert json.loads(down.stdout) == {"processes": 1, "devices": 26, "lo_addresses": 0}
+    assert not is_running(pid) and not simlab["dir"].exists()
+    with pytest.raises(OSError):
+        socket.create_connection((city["host"], city["port"]), timeout=1).close()
+    status = govops("lab", "status", env=env)
+    assert "lab is down" in status.stdout
+
+
+def test_faults_file_makes_a_device_unreachable(simlab) -> None:
+    """The faults file is the lab's switchboard: a device listed as unreachable stops
+    listening within a poll (0.5 s), and listens again when it is taken out."""
+    st = json.loads(govops("lab", "status", "--output", "json", env=simlab["env"]).stdout)
+    dev = next(d for d in st["simulated"]["devices"] if d["name"] == "cnty-tianhe-1")
+    faults = Path(st["simulated"]["faults_file"])
+
+    def listening() -> bool:
+        try:
+            socket.create_connection((dev["host"], dev["port"]), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    assert listening()
+    faults.write_text(json.dumps({"cnty-tianhe-1": {"unreachable": True}}))
+    deadline = time.monotonic() + 5
+    while listening() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not listening()
+    faults.write_text("{}")
+    deadline = time.monotonic() + 5
+    while not listening() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert listening()
+
+
+def test_a_second_estate_is_refused_while_one_is_served(simlab, tmp_path: Path) -> None:
+    other = simharness.vendor_estate(tmp_path / "other")
+    run = govops("lab", "up", "--simulated", "--estate", str(other), "--address-base",
+                 simlab["base"], "--port", str(simlab["port"]), env=simlab["env"])
+    assert run.returncode != 0 and "already serves" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_addresses_outside_loopback_and_lab_range_are_refused(tmp_path: Path) -> None:
+    from govops.lab.errors import LabError
+    from govops.lab.simdevices import lab as simlab
+
+    estate = simharness.vendor_estate(tmp_path)
+    with pytest.raises(LabError, match="127.0.0.0/8 or the lab range"):
+        simlab.up(estate, tmp_path / "lab" / "sim", address_base="10.0.0.0", port=2222)
+    assert simlab.running_pid(tmp_path / "lab" / "sim") is None
+
+
+def test_the_real_lab_is_never_built_or_torn_down_under_the_guard(monkeypatch, tmp_path) -> None:
+    """GOVOPS_NO_REAL_LAB=1 stops `lab up` / `lab down` without --simulated before anything
+    is touched. Checked in-process with every builder replaced by a tripwire, so that even a
+    broken guard run as root cannot reach the machine's lab."""
+    from click.testing import CliRunner
+
+    from govops import cli
+    from govops.lab import carriers, datacentres, routers
+    from govops.monitoring import lab as monitoring_lab
+
+    def tripwire(*_a, **_k):
+        raise AssertionError("the real lab was reached")
+
+    for module, name in ((routers, "build"), (routers, "teardown"), (datacentres, "build"),
+                         (datacentres, "teardown"), (carriers, "configure_carriers"),
+                         (monitoring_lab, "start"), (monitoring_lab, "stop")):
+        monkeypatch.setattr(module, name, tripwire)
+    monkeypatch.setenv("GOVOPS_NO_REAL_LAB", "1")
+    monkeypatch.setenv("GOVOPS_LAB_DIR", str(tmp_path / "lab"))
+    for args in (["lab", "up"], ["lab", "down"]):
+        runner = CliRunner()
+        saved = sys.argv
+        sys.argv = ["govops", *args]
+        try:
+            with runner.isolation() as (_out, err, _):
+                with pytest.raises(SystemExit) as exc:
+                    cli.main()
+                message = err.getvalue().decode()
+        finally:
+            sys.argv = saved
+        assert exc.value.code == 2 and "GOVOPS_NO_REAL_LAB=1" in message, message

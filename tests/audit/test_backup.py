@@ -188,6 +188,7 @@ def pushed(tmp_path: Path, lab, monkeypatch: pytest.MonkeyPatch, signing):
         journal.write("backup", device=n, path=str(path))
     monkeypatch.setattr(pushing, "_connector", lambda: lambda view: fleet[view.name])
     monkeypatch.setattr(pushing, "_remediation", lambda: replace_diff)
+    monkeypatch.setattr(pushing, "_full_remediation", lambda: replace_diff)
     return root, journal.id, fleet
 
 

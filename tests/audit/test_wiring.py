@@ -149,6 +149,7 @@ def fleet(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeDevice]:
 
     monkeypatch.setattr(pushing, "_connector", lambda: connect)
     monkeypatch.setattr(pushing, "_remediation", lambda: replace_diff)
+    monkeypatch.setattr(pushing, "_full_remediation", lambda: replace_diff)
     monkeypatch.setattr(pushing, "_intended",
                         lambda _estate, chosen: {n: RUNNING.format(name=n) for n in chosen})
     return devices

@@ -39,8 +39,12 @@ def vendor_estate(target: Path) -> Path:
     shutil.copytree(ROOT / "inventories" / "lab", target / "estate",
                     ignore=shutil.ignore_patterns("ansible.yml"))
     shutil.copytree(ROOT / "inventories" / "policy", target / "policy")
+    # The extranet plane only: the simulator does not speak the planes' VRF-lite config yet
+    # (VPN instances on dot1q subinterfaces, issue 15); the FRR lab carries the isolated plane.
+    (target / "estate" / "planes.yaml").unlink()
     path = target / "estate" / "network.yaml"
     text = re.sub(r"platform: frr", "platform: huawei_vrp", path.read_text())
+    text = re.sub(r",\s*planes: \[extranet, isolated\]", "", text)
     lines = []
     for line in text.splitlines(keepends=True):
         if re.search(r"level: (province|city|egress)\b", line):

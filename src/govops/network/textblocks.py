@@ -16,6 +16,7 @@ kept as `SEP`, before anything else reads the config; `unfold` gives the lines b
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
 from govops.network.unreadable import UnreadableConfig
 
@@ -79,3 +80,29 @@ def unfold(line: str) -> list[str]:
 def line_count(line: str) -> int:
     """How many lines of the device's config `line` stands for."""
     return line.count(SEP) + 1
+
+
+def global_lines(text: str, skip: Callable[[str], bool]) -> Iterator[tuple[int, str]]:
+    """(indent, stripped line) of a VRP/Comware config, text blocks folded, `#` separators and
+    lines `skip` names dropped, and Comware's indented global block (` sysname X` right after
+    a column-0 `#`) brought back to column 0."""
+    dedent = 0          # indentation of the global command block we are in (0: none)
+    after_hash = True   # the previous non-blank line was a column-0 '#'
+    for raw in fold(text.replace("\r\n", "\n").replace("\t", " ")).splitlines():
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped or skip(stripped):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if stripped.startswith("#"):
+            if indent == 0:
+                after_hash, dedent = True, 0
+            continue
+        if after_hash and indent > 0:
+            dedent = indent
+        after_hash = False
+        if dedent and indent >= dedent:
+            indent -= dedent
+        elif dedent:
+            dedent = 0
+        yield indent, stripped

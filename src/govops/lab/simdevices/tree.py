@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from govops.lab.simdevices import grammar
-from govops.network.textblocks import SEP, fold
+from govops.network.textblocks import SEP, global_lines
 
 
 @dataclass
@@ -89,24 +89,8 @@ def parse(text: str) -> Node:
     """The tree of a saved or displayed config (VRP or Comware layout)."""
     root = Node("")
     stack: list[tuple[int, Node]] = [(-1, root)]
-    after_hash, dedent = True, 0
-    for raw in fold(text.replace("\r\n", "\n").replace("\t", " ")).splitlines():
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped or stripped == "return" or stripped.startswith("!"):
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        if stripped.startswith("#"):
-            if indent == 0:
-                after_hash, dedent = True, 0
-            continue
-        if after_hash and indent > 0:
-            dedent = indent  # Comware: ` sysname X` right after `#` is a global command
-        after_hash = False
-        if dedent and indent >= dedent:
-            indent -= dedent
-        elif dedent:
-            dedent = 0
+    for indent, stripped in global_lines(
+            text, lambda line: line == "return" or line.startswith("!")):
         while stack[-1][0] >= indent:
             stack.pop()
         node = Node(stripped)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from hier_config.models import IdempotentCommandsRule, OrderingRule
 
 from govops.network.platforms.common import SECRET, canon_ipv6, idem, order
-from govops.network.textblocks import fold
+from govops.network.textblocks import global_lines
 
 
 def vendor_idempotent() -> list[IdempotentCommandsRule]:
@@ -48,38 +48,20 @@ def vendor_ordering() -> list[OrderingRule]:
     ])
 
 
+def _header(line: str) -> bool:
+    return line == "return" or line.startswith(("!Software Version", "!Last configuration",
+                                                "!Time of last", "!Config"))
+
+
 def vendor_lines(text: str, unmanaged: Callable[[str], bool],
                   inner_default: Callable[[str, str], bool]) -> list[str]:
     """Common VRP/Comware clean-up: separators, banners, indented globals, IPv6 case."""
     out: list[str] = []
-    dedent = 0          # indentation of the global command block we are in (0: none)
-    after_hash = True   # the previous non-blank line was a column-0 '#'
     section = ""        # the current top-level line
     skipping = False    # inside an unmanaged section
     dropped = 0         # indentation of a default sub-section being dropped (0: none)
-    for raw in fold(text.replace("\r\n", "\n").replace("\t", " ")).splitlines():
-        line = raw.rstrip()
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped in ("return",) or stripped.startswith(("!Software Version",
-                                                           "!Last configuration",
-                                                           "!Time of last",
-                                                           "!Config")):
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        if stripped.startswith("#"):
-            if indent == 0:
-                after_hash, dedent = True, 0
-            continue
-        if after_hash and indent > 0:
-            dedent = indent   # ` sysname X` right after `#`: a global command
-        after_hash = False
-        if dedent and indent >= dedent:
-            indent -= dedent
-            line = " " * indent + stripped
-        elif dedent and indent < dedent:
-            dedent = 0
+    for indent, stripped in global_lines(text, _header):
+        line = " " * indent + stripped
         if indent == 0:
             section = stripped
             skipping = unmanaged(stripped)

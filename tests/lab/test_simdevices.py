@@ -37,15 +37,16 @@ def _connect(sim, name: str):  # noqa: ANN202
     from netmiko import ConnectHandler
 
     host, port = sim.world.listen[name]
-    dtype = {"vrp8": "huawei_vrpv8", "vrp5": "huawei", "comware7": "hp_comware"}[
-        sim.world.devices[name].flavour]
+    dtype = {"vrp8": "huawei_vrpv8", "vrp5": "huawei", "comware7": "hp_comware",
+             "comware5": "hp_comware"}[sim.world.devices[name].flavour]
     return ConnectHandler(device_type=dtype, host=host, port=port, username="netops",
                           password="sim-pass")
 
 
-@pytest.mark.parametrize("name", ["city-gz-1", "cnty-tianhe-1", "town-tianhe-a"])
+@pytest.mark.parametrize("name", ["city-gz-1", "cnty-tianhe-1", "town-tianhe-a", "town-tianhe-b"])
 def test_netmiko_vendor_drivers_configure_commit_and_read(sim, name: str) -> None:
-    """huawei_vrpv8 (CE6881), huawei (S5731) and hp_comware (S5560X), unmodified."""
+    """huawei_vrpv8 (CE6881), huawei (S5731) and hp_comware (S5560X on Comware 7, MSR 26-30 on
+    Comware 5), unmodified."""
     with _connect(sim, name) as conn:
         assert conn.find_prompt().strip("<>") == name
         out = conn.send_config_set(["interface LoopBack7", "description netmiko was here",
@@ -56,6 +57,9 @@ def test_netmiko_vendor_drivers_configure_commit_and_read(sim, name: str) -> Non
             conn.commit()
         else:
             conn.exit_config_mode()
+        if sim.world.devices[name].flavour.startswith("comware"):
+            assert "successfully" in conn.save_config()  # Netmiko's `save force`
+            conn.exit_config_mode()  # its save_config enters system view first
         assert "description netmiko was here" in conn.send_command("display current-configuration")
         state = read_state(sim.world.devices[name].platform,
                            {d.command: conn.send_command(d.command)
@@ -119,7 +123,7 @@ def test_ospf_full_only_in_the_same_area_and_bgp_only_when_both_ends_agree() -> 
 
 
 def _session(flavour: str) -> CliSession:
-    platform = "h3c_comware" if flavour == "comware7" else "huawei_vrp"
+    platform = "h3c_comware" if flavour.startswith("comware") else "huawei_vrp"
     dev = SimDevice("r1", platform, flavour, tree.parse(f"sysname r1\n#\n{_LONG}\nreturn\n"))
     return CliSession(dev, Estate({"r1": dev}), "netops")
 
@@ -201,14 +205,42 @@ def test_comware_commit_delay_rollback_file_and_save() -> None:
     asyncio.run(scenario())
 
 
+def test_comware5_has_no_commit_delay_but_a_rollback_file_and_asks_where_to_save() -> None:
+    """Comware 5: `configuration commit delay` is unknown, `configuration replace file` puts
+    a saved file back, plain `save` asks for the file and whether to overwrite it (Netmiko's
+    and govops' question patterns answer it), `user-interface` is its vty view (Comware 7's
+    is `line`), and the banner and version line are Comware 5's."""
+    cli = _session("comware5")
+    assert "Hangzhou H3C" in cli.greeting() and " version 5.20" in cli.dev.display_current()
+    assert "Continue? [Y/N]:" in cli.feed("save flash:/before.cfg\n")
+    cli.feed("y\n")
+    cli.feed("system-view\n")
+    assert "% Unrecognized command" in cli.feed("configuration commit delay 1\n")
+    assert "% Unrecognized command" in cli.feed("configuration commit\n")
+    assert cli.feed("user-interface vty 0 4\n").endswith("[r1-ui-vty0-4]")
+    cli.feed("quit\ninterface LoopBack98\nquit\n")
+    assert "LoopBack98" in cli.dev.display_current()  # immediate: no candidate, no timer
+    assert not cli.dev.trial_pending
+    cli.feed("configuration replace file flash:/before.cfg\n")
+    assert "Succeeded in replacing" in cli.feed("n\n")
+    assert "LoopBack98" not in cli.dev.display_current()
+    cli.feed("return\n")
+    assert cli.feed("save\n").endswith("Are you sure? [Y/N]:")
+    assert cli.feed("y\n").endswith("press the enter key):")
+    assert cli.feed("\n").endswith("flash:/startup.cfg exists, overwrite? [Y/N]:")
+    assert "saved to device successfully" in cli.feed("y\n")
+    assert "% Unrecognized" in _session("comware7").feed("system-view\nuser-interface vty 0 4\n")
+
+
 @pytest.mark.parametrize("platform,flavour", [("huawei_vrp", "vrp8"), ("huawei_vrp", "vrp5"),
-                                              ("h3c_comware", "comware7")])
+                                              ("h3c_comware", "comware7"),
+                                              ("h3c_comware", "comware5")])
 def test_current_configuration_of_real_configs_reads_the_same(platform: str, flavour: str) -> None:
     """Part 1's real configs, loaded and printed by the simulator, read back identically with
     the platform's hier_config options (nothing to remediate either way)."""
     for path in REAL[platform]:
         text = path.read_text()
-        if flavour == "comware7" and "comware5" in path.name:
+        if flavour.startswith("comware") and ("comware5" in path.name) != (flavour == "comware5"):
             continue
         printed = SimDevice("x", platform, flavour, tree.parse(text)).display_current()
         assert remediation(platform, text, printed, full=True) == [], path.name

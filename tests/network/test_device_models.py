@@ -81,6 +81,8 @@ def test_rendered_ports_match_what_the_model_prints(platform: str, model: str,
     lead = [ln for ln in want if ln in ("undo portswitch", "port link-mode route",
                                         "undo shutdown")]
     assert got[:len(lead)] == lead
+    if hw.flavour == "comware5":
+        pytest.xfail("govops renders Comware 7's `line vty` for Comware 5 (ADR 0020, addendum)")
     vty = next(h for h in fixture if "vty" in h)
     assert intent[vty] == fixture[vty]
 

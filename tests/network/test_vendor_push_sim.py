@@ -1,5 +1,5 @@
-"""Pushing to VRP V8, VRP V5 and Comware 7 through the live drivers, proven on simulated
-devices (tests/lab/simharness.py: 127.0.0.1, started and stopped by each test)."""
+"""Pushing to VRP V8, VRP V5, Comware 7 and Comware 5 through the live drivers, proven on
+simulated devices (tests/lab/simharness.py: 127.0.0.1, started and stopped by each test)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from govops.network.platforms.huawei_vrp.driver import VrpDriver
 from govops.network.rollout import RolloutOptions
 from tests.lab import simharness
 
-#: One device of each kind: CE6881 (V8), S5731 (V5), S5560X (Comware 7), top-down.
-BLANK = ["city-fs-1", "cnty-tianhe-1", "town-tianhe-a"]
+#: One device of each kind: CE6881 (V8), S5731 (V5), S5560X (Comware 7), MSR 26-30 (Comware
+#: 5), top-down.
+BLANK = ["city-fs-1", "cnty-tianhe-1", "town-tianhe-a", "town-tianhe-b"]
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def _unmanaged_kept(sim, name: str) -> None:
     """Every line of the site's own blocks is still there (govops may add its own lines to a
     section it shares with the site, such as `aaa`)."""
     now = tree.parse(sim.running(name))
-    seeded = tree.parse(simharness.unmanaged_lines(sim.estate.nodes[name].platform))
+    seeded = tree.parse(simharness.unmanaged_lines(sim.estate, name))
     held = {n.text: n.lines() for n in now.children}
     for block in seeded.children:
         assert set(block.lines()) <= set(held.get(block.text, [])), f"{name}: {block.text} lost lines"
@@ -62,6 +63,9 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
     assert trials["city-fs-1"]["mode"] == "commit trial" and trials["city-fs-1"]["commit_id"]
     assert trials["cnty-tianhe-1"]["flash_backup"].endswith(".cfg")
     assert trials["town-tianhe-a"]["rollback_file"].startswith("flash:/")
+    # Comware 5: no commit delay; the rollback file is saved and the change applies at once
+    assert trials["town-tianhe-b"]["mode"] == "immediate"
+    assert trials["town-tianhe-b"]["rollback_file"].startswith("flash:/govops-")
     assert {e["device"] for e in events if e["event"] == "confirmed"} == set(BLANK)
     for name in BLANK:
         state = sim.world.call(sim.world.estate.state, name)
@@ -90,13 +94,14 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
 @pytest.mark.parametrize("canary,peers,undone_by", [
     ("city-fs-1", ["prov-core-1", "prov-core-2"], "abort trial"),
     ("town-tianhe-a", ["cnty-tianhe-1", "cnty-tianhe-2"], "configuration replace"),
+    ("town-tianhe-b", ["cnty-tianhe-1", "cnty-tianhe-2"], "configuration replace"),
 ])
 def test_canary_verification_failure_is_undone_by_the_device(sim, tmp_path: Path, canary: str,
                                                              peers: list[str],
                                                              undone_by: str) -> None:
     """The canary's upstream is down: verification fails, the device's own mechanism undoes
     the change, nothing else is touched."""
-    if canary == "town-tianhe-a":  # its county must be configured for the town to expect it
+    if canary.startswith("town-"):  # its county must be configured for the town to expect it
         sim.world.call(sim.world.devices["cnty-tianhe-1"].replace_running,
                        tree.parse(sim.seeds["cnty-yuexiu-1"].replace("yuexiu", "tianhe")))
     before = {n: sim.running(n) for n in sim.world.devices}
@@ -105,7 +110,7 @@ def test_canary_verification_failure_is_undone_by_the_device(sim, tmp_path: Path
     root = tmp_path / "rollouts"
     options = RolloutOptions(canary=1, batch_size=5, max_failures=3, workers=1,
                              verify_timeout_s=2)
-    limit = canary if canary == "town-tianhe-a" else ",".join(BLANK)
+    limit = canary if canary.startswith("town-") else ",".join(BLANK)
     summary = pushing.push(sim.estate_dir, limit, options, root=root)
     first = summary.results[0]
     assert first.device == canary and first.status == "failed" and first.restored, first
@@ -242,3 +247,61 @@ def test_session_dropped_mid_change_on_vrp_v5_is_rolled_back(sim, tmp_path: Path
     sim.world.set_fault("cnty-tianhe-1", drop_after=0)
     assert pushing.rollback(summary.rollout_id, root=root) == {"cnty-tianhe-1": "restored"}
     assert remediation("huawei_vrp", sim.running("cnty-tianhe-1"), before, full=True) == []
+
+
+@pytest.mark.parametrize("changed_meanwhile", [False, True])
+def test_comware5_resume_takes_over_its_rollback_file(sim, tmp_path: Path, monkeypatch,
+                                                      changed_meanwhile: bool) -> None:
+    """Comware 5 has no timer: govops dies after the change and before `save force`, and the
+    device keeps the change. Resume verifies and keeps it; or, when the device no longer
+    holds exactly the change (someone typed on it meanwhile), puts it back to the rollback
+    file with `configuration replace file` and pushes again. `net rollback` still has the
+    config from before the change."""
+    _county_ready(sim)
+    device = "town-tianhe-b"
+    dev = sim.world.devices[device]
+    before = sim.running(device)  # blank (BLANK), with a real Comware 5 box's own lines
+    root = tmp_path / "rollouts"
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=10)
+    with monkeypatch.context() as patch:
+        patch.setattr(ComwareDriver, "confirm", _crash)
+        with pytest.raises(Crash):
+            pushing.push(sim.estate_dir, device, options, root=root)
+    rollout_id = _only_journal(root)
+    assert device in open_journal(root, rollout_id)[1].armed
+    assert not sim.world.call(lambda: dev.trial_pending)  # nothing on the device to run out
+    if changed_meanwhile:
+        changed = tree.parse(sim.running(device))
+        changed.children = [c for c in changed.children if not c.text.startswith("ospfv3 1")]
+        sim.world.call(dev.replace_running, changed)
+    summary = pushing.resume(rollout_id, root=root)
+    assert [(r.device, r.status) for r in summary.results] == [(device, "changed")], \
+        summary.results[0].error
+    events = [e for e in _events(root, rollout_id) if e.get("device") == device]
+    assert next(e for e in events if e["event"] == "resumed-trial")["pending"] is (
+        not changed_meanwhile)
+    assert any(e["event"] == "aborted" for e in events) is changed_meanwhile
+    assert sum(1 for e in events if e["event"] == "backup") == 1
+    assert set(pushing.rollback(rollout_id, root=root).values()) == {"restored"}
+    assert remediation("h3c_comware", sim.running(device), before, full=True) == []
+
+
+def test_comware5_without_configuration_rollback_is_restored_line_by_line(sim,
+                                                                         tmp_path: Path) -> None:
+    """A Comware 5 release without configuration rollback refuses `configuration replace`:
+    the driver says it cannot undo, and the rollout restores the backup line by line."""
+    _county_ready(sim)
+    before = sim.running("town-tianhe-b")
+    for peer in ("cnty-tianhe-1", "cnty-tianhe-2"):
+        sim.world.set_fault(peer, down=True)
+    sim.world.set_fault("town-tianhe-b", reject=r"^configuration replace")
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=2)
+    root = tmp_path / "rollouts"
+    summary = pushing.push(sim.estate_dir, "town-tianhe-b", options, root=root)
+    first = summary.results[0]
+    assert first.status == "failed" and first.restored, first
+    events = _events(root, summary.rollout_id)
+    assert not any(e["event"] == "aborted" for e in events)
+    assert remediation("h3c_comware", sim.running("town-tianhe-b"), before, full=True) == []

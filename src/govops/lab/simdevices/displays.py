@@ -254,6 +254,11 @@ def _version(dev: SimDevice) -> str:
         return ("H3C Comware Software, Version 7.1.070, Release 6710\n"
                 f"Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.\n"
                 f"{dev.name} uptime is 0 weeks, 0 days, 1 hour, 2 minutes (govops simulator)")
+    if dev.flavour == "comware5":
+        return ("H3C Comware Platform Software\n"
+                "Comware Software, Version 5.20, Release 2516P12\n"
+                "Copyright (c) 2004-2013 Hangzhou H3C Tech. Co., Ltd. All rights reserved.\n"
+                f"{dev.name} uptime is 0 week, 0 day, 1 hour, 2 minutes (govops simulator)")
     release = "V800R021C10SPC600" if dev.flavour == "vrp8" else "V200R019C10SPC500"
     return (f"Huawei Versatile Routing Platform Software\nVRP (R) software, Version 8.210 "
             f"({release})\nCopyright (C) 2012-2021 Huawei Technologies Co., Ltd.\n"

@@ -5,16 +5,21 @@ Modelled on the vendors' command references (sources beside each table):
   commit: `commit`, `commit trial`, `abort trial`, `display configuration commit list`);
 - Huawei S5731/S5735 V200R019 "Command Reference" and AR6300 V300R019 (VRP V5, immediate mode);
 - H3C S6850/S5560X Comware 7 "Fundamentals Command Reference" (`configuration commit delay`,
-  `configuration replace file`, `save force`) and "Layer 3 IP Routing Command Reference".
+  `configuration replace file`, `save force`) and "Layer 3 IP Routing Command Reference";
+- H3C Comware 5.20 "Fundamentals Configuration Guide" (S5500-HI, S5810, MSR; configuration
+  rollback with `archive configuration` and `configuration replace file`, no commit delay;
+  `user-interface` instead of `line`).
 
-A flavour is "vrp8", "vrp5" or "comware7"; Netmiko's device type picks it (`FLAVOUR_OF`).
+A flavour is "vrp8", "vrp5", "comware7" or "comware5"; Netmiko's device type picks it
+(`FLAVOUR_OF`), unless the model table names one (`flavour = "comware5"`: Netmiko's
+`hp_comware` serves Comware 5 and 7 alike).
 """
 
 from __future__ import annotations
 
 import re
 
-FLAVOURS = ("vrp8", "vrp5", "comware7")
+FLAVOURS = ("vrp8", "vrp5", "comware7", "comware5")
 #: Netmiko device type → simulated CLI flavour.
 FLAVOUR_OF = {"huawei_vrpv8": "vrp8", "huawei": "vrp5", "huawei_vrp": "vrp5",
               "hp_comware": "comware7", "h3c_comware": "comware7"}
@@ -36,7 +41,8 @@ _VIEWS = {
         "system": r"^(interface \S+|route-policy \S+ (permit|deny) node \d+|"
                   r"ospf \d+( router-id \S+)?|ospfv3 \d+|bgp \d+|"
                   r"acl (ipv6 )?(advanced|basic|number) \S+( .*)?|ip vpn-instance \S+|"
-                  r"line (vty|class|aux|con) .*|local-user \S+( class \S+)?|vlan \d+|"
+                  r"line (vty|class|aux|con) .*|user-interface (vty|aux|con) .*|"
+                  r"local-user \S+( class \S+)?|vlan \d+|"
                   r"domain \S+|role name \S+|user-group \S+)$",
         "ospf": r"^area \S+$", "ospfv3": r"^area \S+$",
         "bgp": r"^(address-family (ipv4|ipv6)( unicast)?|ip vpn-instance \S+)$",
@@ -69,8 +75,14 @@ _KEYWORDS = {
         password-recovery copyright-info version header telnet mtu speed duplex
         balance preference maximum silent-interface default timer graceful-restart
         authorization-attribute public-key scheme ntp ntp-service mac-address arp
-        link-aggregation jumboframe combo enable group reflect-client""".split()),
+        link-aggregation jumboframe combo enable group reflect-client
+        user-interface archive""".split()),
 }
+
+#: First keywords only some flavours of a family know (Comware 7 replaced Comware 5's
+#: `user-interface` with `line`; the simulator's Comware 5 still takes `line`, which govops
+#: renders for every Comware model, see ADR 0020's addendum).
+_ONLY = {"user-interface": ("comware5",)}
 
 #: Single-keyword commands that are complete on their own.
 _ALONE = {"bfd", "aaa", "ipv6", "quit", "return", "shutdown", "portswitch", "snmp-agent",
@@ -155,7 +167,7 @@ def check(flavour: str, command: str) -> str | None:
     if not words:
         return None
     first = words[1] if words[0] == "undo" and len(words) > 1 else words[0]
-    if first not in _KEYWORDS[family(flavour)]:
+    if first not in _KEYWORDS[family(flavour)] or flavour not in _ONLY.get(first, (flavour,)):
         return "unrecognized"
     if len(words) == 1 and words[0] not in _ALONE:
         return "incomplete"

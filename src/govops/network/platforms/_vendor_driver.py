@@ -50,11 +50,14 @@ class VendorDriver:
     _USER, _SYSTEM = ">", "]"
 
     def __init__(self, name: str, host: str, creds: Credentials, timeout: float = 60,
-                 port: int = 22, device_type: str = ""):
+                 port: int = 22, device_type: str = "", flavour: str = ""):
         self.name = name
         self.host = host
         self.port = port
         self.device_type = device_type or self.default_device_type
+        #: The CLI where one Netmiko type serves two (the model table's `flavour`, e.g.
+        #: "comware5"); "" : the one the Netmiko type names.
+        self.flavour = flavour
         self._params = netmiko_params(host, self.device_type, creds, port)
         self._timeout = timeout
         self._conn: Any = None

@@ -74,6 +74,8 @@ def model_rows() -> list[dict[str, str]]:
                 "routed port starts with": f"`{model.route_mode}`" if model.route_mode else "—",
                 "`undo shutdown`": "printed" if model.undo_shutdown else "—",
                 "vty": f"`{model.vty}`" if model.vty else "—",
+                "push (Netmiko)": (f"`{model.netmiko or spec.netmiko_device_type}`"
+                                   + (f" ({model.flavour})" if model.flavour else "")),
             })
     return out
 

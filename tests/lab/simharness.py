@@ -5,6 +5,8 @@ The estate is inventories/lab with every router switched to a vendor: province, 
 egress routers are CloudEngine 6881 (VRP V8, `huawei_vrpv8`), counties and towns S5731 (VRP V5,
 `huawei`), the Tianhe towns H3C: town-tianhe-a an S5560X (Comware 7, `hp_comware`),
 town-tianhe-b an MSR 26-30 (Comware 5, `hp_comware` too); the two carriers stay unmanaged.
+Both planes stay: town-tianhe-a and town-nanhai-a attach to the isolated plane, which their
+counties, cities and the core carry as VRF-lite (ADR 0021), with the leak at prov-core-1.
 Devices start with their rendered intent unless a test names them as blank: those start *blank
 but managed* (name and management port) plus the unmanaged lines of one of part 1's real
 configs of their kind (`tests/network/<platform>/real/`, sources in its SOURCES.md).
@@ -43,12 +45,8 @@ def vendor_estate(target: Path) -> Path:
     shutil.copytree(ROOT / "inventories" / "lab", target / "estate",
                     ignore=shutil.ignore_patterns("ansible.yml"))
     shutil.copytree(ROOT / "inventories" / "policy", target / "policy")
-    # The extranet plane only: the simulator does not speak the planes' VRF-lite config yet
-    # (VPN instances on dot1q subinterfaces, issue 15); the FRR lab carries the isolated plane.
-    (target / "estate" / "planes.yaml").unlink()
     path = target / "estate" / "network.yaml"
     text = re.sub(r"platform: frr", "platform: huawei_vrp", path.read_text())
-    text = re.sub(r",\s*planes: \[extranet, isolated\]", "", text)
     lines = []
     for line in text.splitlines(keepends=True):
         if re.search(r"level: (province|city|egress)\b", line):

@@ -232,6 +232,44 @@ def test_comware5_has_no_commit_delay_but_a_rollback_file_and_asks_where_to_save
     assert "% Unrecognized" in _session("comware7").feed("system-view\nuser-interface vty 0 4\n")
 
 
+@pytest.mark.parametrize("flavour", ["vrp8", "vrp5", "comware7"])
+def test_planes_vrf_lite_is_accepted_and_binding_clears_addresses(flavour: str) -> None:
+    """The planes' VRF-lite (ADR 0021) typed line by line: a VPN instance, a dot1q
+    subinterface bound to it, the plane's OSPF process in the instance. Binding a port to an
+    instance clears its addresses, as on the devices, so the binding must come first."""
+    vrp = flavour.startswith("vrp")
+    cli = _session(flavour)
+    port = "10GE1/0/1.200" if vrp else "GigabitEthernet1/0/1.200"
+    lines = (["ip vpn-instance isolated", "ipv4-family", "route-distinguisher 65000:200", "quit",
+              "quit", f"interface {port}", "dot1q termination vid 200"] if vrp else
+             ["ip vpn-instance isolated", "route-distinguisher 65000:200", "address-family ipv4",
+              "quit", "quit", f"interface {port}", "vlan-type dot1q vid 200"])
+    lines += ["ip address 198.18.64.1 255.255.255.254", "ip binding vpn-instance isolated"]
+    out = cli.feed("system-view\n" + "\n".join(lines) + "\n")
+    assert "Unrecognized" not in out and "removed" in out
+    lines = ["ip address 198.18.64.1 255.255.255.254",
+             "ospf enable 200 area 0.0.0.1" if vrp else "ospf 200 area 0.0.0.1", "quit",
+             "ospf 200 router-id 198.18.0.27 vpn-instance isolated",
+             "vpn-instance-capability simple", "area 0.0.0.1", "quit", "quit",
+             "ospfv3 200 vpn-instance isolated", "router-id 198.18.0.27", "quit"]
+    if vrp:
+        lines += ["bgp 65000", "ipv4-family vpn-instance isolated",
+                  "import-rib public valid-route route-policy LEAK-V4", "quit", "quit"]
+    else:
+        lines += ["ip public-instance", "address-family ipv4",
+                  "route-replicate from vpn-instance isolated protocol ospf 200 route-policy B",
+                  "quit", "quit"]
+    out = cli.feed("\n".join(lines) + "\n" + ("commit\n" if flavour == "vrp8" else ""))
+    assert "Unrecognized" not in out and "Incomplete" not in out, out
+    printed = tree.parse(cli.dev.display_current())
+    sub = printed.find(f"interface {port}")
+    texts = [c.text for c in sub.children]
+    assert texts[-3:-1] == ["ip binding vpn-instance isolated",
+                            "ip address 198.18.64.1 255.255.255.254"], texts
+    assert printed.find("ospf 200 router-id 198.18.0.27 vpn-instance isolated").find("area 0.0.0.1")
+    assert printed.find("ospfv3 200 vpn-instance isolated")
+
+
 @pytest.mark.parametrize("platform,flavour", [("huawei_vrp", "vrp8"), ("huawei_vrp", "vrp5"),
                                               ("h3c_comware", "comware7"),
                                               ("h3c_comware", "comware5")])

@@ -74,6 +74,14 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
         assert state.ospf and state.bfd, (name, len(state.ospf), len(state.bfd))
         assert not sim.world.devices[name].trial_pending
         _unmanaged_kept(sim, name)
+    # both planes (ADR 0021): the isolated plane's VRF-lite reached the devices that carry it,
+    # and its OSPF processes have their neighbours
+    county, town = tree.parse(sim.running("cnty-tianhe-1")), tree.parse(sim.running("town-tianhe-a"))
+    assert county.find("interface GigabitEthernet0/0/3.200").find("dot1q termination vid 200")
+    assert town.find("ip vpn-instance isolated") and town.find("interface Vlan-interface200")
+    for name in ("cnty-tianhe-1", "town-tianhe-a", "city-fs-1"):
+        state = sim.world.call(sim.world.estate.state, name)
+        assert state.planes.get(200) and state.planes6.get(200), name
     again = pushing.push(sim.estate_dir, ",".join(BLANK), options, root=root)
     assert {r.status for r in again.results} == {"unchanged"}
     results = pushing.rollback(summary.rollout_id, root=root)
@@ -305,3 +313,27 @@ def test_comware5_without_configuration_rollback_is_restored_line_by_line(sim,
     events = _events(root, summary.rollout_id)
     assert not any(e["event"] == "aborted" for e in events)
     assert remediation("h3c_comware", sim.running("town-tianhe-b"), before, full=True) == []
+
+
+def test_the_plane_leak_router_is_pushed_from_blank(tmp_path: Path, monkeypatch) -> None:
+    """prov-core-1 (CE6881) holds the isolated plane's declared leak (ADR 0021: `import-rib`
+    both ways, the plane's OSPF importing BGP) and is the route reflector: pushed from blank,
+    it brings its sessions and the plane's neighbours back, and a second push finds nothing."""
+    lab = simharness.start(tmp_path, blank=["prov-core-1"], time_scale=0.5)
+    try:
+        for key, value in lab.env.items():
+            monkeypatch.setenv(key, value)
+        options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                                 verify_timeout_s=10)
+        first = pushing.push(lab.estate_dir, "prov-core-1", options, root=tmp_path / "r")
+        assert [(r.device, r.status) for r in first.results] == [("prov-core-1", "changed")], \
+            first.results[0].error
+        bgp = tree.parse(lab.running("prov-core-1")).find("bgp 65000")
+        assert bgp.find("ipv4-family vpn-instance isolated").find(
+            "import-rib public valid-route route-policy LEAK-ISOLATED-EXTRANET-V4")
+        state = lab.world.call(lab.world.estate.state, "prov-core-1")
+        assert len(state.planes[200]) == 5 and len(state.planes6[200]) == 5
+        again = pushing.push(lab.estate_dir, "prov-core-1", options, root=tmp_path / "r")
+        assert [r.status for r in again.results] == ["unchanged"]
+    finally:
+        lab.thread.stop()

@@ -246,8 +246,12 @@ class CliSession:
                 if not message:
                     self._touched()
                 return message
-        tree.set_line(nodes[-1], cmd, self.dev.hidden)
+        cleared = tree.set_line(nodes[-1], cmd, self.dev.hidden)
         self._touched()
+        if cleared:  # wording: the simulator's own (ADR 0020)
+            return ("Info: All IPv4 and IPv6 related configurations on this interface are "
+                    "removed!" if self.fam == "vrp" else
+                    "Some configurations on the interface are removed.")
         return ""
 
     def _touched(self) -> None:

@@ -37,28 +37,37 @@ def _msgs(session: Session) -> tuple[int, int]:
 
 
 # -- VRP ------------------------------------------------------------------------------------
+def _processes(f: Facts, st, v6: bool) -> list[tuple[int, str, list]]:  # noqa: ANN001
+    """(process, router ID, neighbours) of every OSPF (OSPFv3) process: 1, then the planes'."""
+    out = [(1, f.router_id, st.ospf6 if v6 else st.ospf)] if (f.ospf6 if v6 else f.ospf) else []
+    planes, adj = (f.planes6, st.planes6) if v6 else (f.planes, st.planes)
+    return out + [(proc, rid, adj.get(proc, [])) for proc, (rid, _) in sorted(planes.items())]
+
+
 def _vrp_ospf(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf:
-        return ""
-    rows = [f" {a.area:<16} {a.port:<32} {a.router_id:<16} Full" for a in st.ospf]
-    return "\n".join([
-        "", f"          OSPF Process 1 with Router ID {f.router_id}",
-        "                  Peer Statistic Information", _RULE,
-        " Area Id          Interface                        Neighbor id      State",
-        *rows, _RULE, f" Total Peer(s):     {len(rows)}"])
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=False):
+        rows = [f" {a.area:<16} {a.port:<32} {a.router_id:<16} Full" for a in peers]
+        out += ["", f"          OSPF Process {proc} with Router ID {rid}",
+                "                  Peer Statistic Information", _RULE,
+                " Area Id          Interface                        Neighbor id      State",
+                *rows, _RULE, f" Total Peer(s):     {len(rows)}"]
+    return "\n".join(out)
 
 
 def _vrp_ospf6(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf6:
-        return ""
-    out = ["OSPFv3 Process (1)", f"Total number of peer(s): {len(st.ospf6)}",
-           f" Peer(s) in full state: {len(st.ospf6)}"]
-    for area in sorted({a.area for a in st.ospf6}):
-        out += [f"OSPFv3 Area ({area})",
-                "Neighbor ID     Pri  State            Dead Time   Interface                Instance ID"]
-        out += [f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    {a.port:<24} 0"
-                for i, a in enumerate(st.ospf6) if a.area == area]
-    return "\n".join(out)
+    blocks = []
+    for proc, _, peers in _processes(f, st, v6=True):
+        out = [f"OSPFv3 Process ({proc})", f"Total number of peer(s): {len(peers)}",
+               f" Peer(s) in full state: {len(peers)}"]
+        for area in sorted({a.area for a in peers}):
+            out += [f"OSPFv3 Area ({area})",
+                    "Neighbor ID     Pri  State            Dead Time   Interface                "
+                    "Instance ID"]
+            out += [f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    {a.port:<24} 0"
+                    for i, a in enumerate(peers) if a.area == area]
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks)
 
 
 def _vrp_bgp(f: Facts, sessions: list[Session]) -> str:
@@ -118,27 +127,27 @@ def _vrp_routes6(routes: list[Route]) -> str:
 
 # -- Comware --------------------------------------------------------------------------------
 def _cw_ospf(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf:
-        return ""
-    out = ["", f"         OSPF Process 1 with Router ID {f.router_id}",
-           "               Neighbor Brief Information"]
-    for area in sorted({a.area for a in st.ospf}):
-        out += ["", f" Area: {area}",
-                " Router ID       Address         Pri Dead-Time  State             Interface"]
-        out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -           {a.port}"
-                for i, a in enumerate(st.ospf) if a.area == area]
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=False):
+        out += ["", f"         OSPF Process {proc} with Router ID {rid}",
+                "               Neighbor Brief Information"]
+        for area in sorted({a.area for a in peers}):
+            out += ["", f" Area: {area}",
+                    " Router ID       Address         Pri Dead-Time  State             Interface"]
+            out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -           "
+                    f"{a.port}" for i, a in enumerate(peers) if a.area == area]
     return "\n".join(out)
 
 
 def _cw_ospf6(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf6:
-        return ""
-    out = ["", f"                 OSPFv3 Process 1 with Router ID {f.router_id}"]
-    for area in sorted({a.area for a in st.ospf6}):
-        out += ["", f" Area: {area}", "-" * 73,
-                " Router ID       Pri State             Dead-Time InstID Interface"]
-        out += [f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      {a.port}"
-                for i, a in enumerate(st.ospf6) if a.area == area]
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=True):
+        out += ["", f"                 OSPFv3 Process {proc} with Router ID {rid}"]
+        for area in sorted({a.area for a in peers}):
+            out += ["", f" Area: {area}", "-" * 73,
+                    " Router ID       Pri State             Dead-Time InstID Interface"]
+            out += [f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      {a.port}"
+                    for i, a in enumerate(peers) if a.area == area]
     return "\n".join(out)
 
 

@@ -29,7 +29,8 @@ FLAVOUR_OF = {"huawei_vrpv8": "vrp8", "huawei": "vrp5", "huawei_vrp": "vrp5",
 _VIEWS = {
     "vrp": {
         "system": r"^(interface \S+|bfd|route-policy \S+ (permit|deny) node \d+|aaa|"
-                  r"ospf \d+( router-id \S+)?|ospfv3 \d+|bgp \d+(\.\d+)?|"
+                  r"ospf \d+( router-id \S+)?( vpn-instance \S+)?|ospfv3 \d+( vpn-instance \S+)?|"
+                  r"bgp \d+(\.\d+)?|"
                   r"acl (ipv6 )?(number|name) \S+( .*)?|ip vpn-instance \S+|"
                   r"user-interface (vty|con|maint-interface) .*)$",
         "ospf": r"^area \S+$", "ospfv3": r"^area \S+$",
@@ -39,8 +40,9 @@ _VIEWS = {
     },
     "comware": {
         "system": r"^(interface \S+|route-policy \S+ (permit|deny) node \d+|"
-                  r"ospf \d+( router-id \S+)?|ospfv3 \d+|bgp \d+|"
-                  r"acl (ipv6 )?(advanced|basic|number) \S+( .*)?|ip vpn-instance \S+|"
+                  r"ospf \d+( router-id \S+)?( vpn-instance \S+)?|ospfv3 \d+( vpn-instance \S+)?|"
+                  r"bgp \d+|acl (ipv6 )?(advanced|basic|number) \S+( .*)?|"
+                  r"ip vpn-instance \S+|ip public-instance|"
                   r"line (vty|class|aux|con) .*|user-interface (vty|aux|con) .*|"
                   r"local-user \S+( class \S+)?|vlan \d+|"
                   r"domain \S+|role name \S+|user-group \S+)$",
@@ -65,7 +67,7 @@ _KEYWORDS = {
         mtu speed duplex negotiation loopback-detect carrier cpu-defend qos
         free-rule-template portal-access-profile mac-access-profile dhcp-access-profile
         ssl pki wlan capwap arp mac-address isis mpls lacp eth-trunk load-balance
-        ospf-enable group reflect-client""".split()),
+        ospf-enable group reflect-client dot1q vpn-instance-capability import-rib""".split()),
     "comware": set("""sysname ipv6 ip info-center bfd vlan acl interface bgp ospf ospfv3
         route-policy snmp-agent ssh ntp-service line description undo port shutdown
         packet-filter peer router-id network import-route address-family
@@ -76,7 +78,7 @@ _KEYWORDS = {
         balance preference maximum silent-interface default timer graceful-restart
         authorization-attribute public-key scheme ntp ntp-service mac-address arp
         link-aggregation jumboframe combo enable group reflect-client
-        user-interface archive""".split()),
+        user-interface archive vlan-type vpn-instance-capability route-replicate""".split()),
 }
 
 #: First keywords only some flavours of a family know (Comware 7 replaced Comware 5's
@@ -133,7 +135,7 @@ def view_kind(header: str) -> str:
         return "system"
     if words[0] in ("ipv4-family", "ipv6-family", "address-family"):
         return "family"
-    if words[:2] == ["ip", "vpn-instance"]:
+    if words[:2] in (["ip", "vpn-instance"], ["ip", "public-instance"]):
         return "vpn"
     return words[0]
 
@@ -145,9 +147,11 @@ def enters_view(flavour: str, parent_kind: str, command: str) -> bool:
 
 
 def section_key(command: str) -> str:
-    """What identifies a section: `ospf 1` for `ospf 1 router-id X`, else the whole header."""
+    """What identifies a section: `ospf 1` for `ospf 1 router-id X` (and `ospf 200` for `ospf
+    200 router-id X vpn-instance P`, `ospfv3 200` for `ospfv3 200 vpn-instance P`: a process
+    number names one process whatever instance it serves), else the whole header."""
     words = command.split()
-    if words[0] in ("ospf",) and len(words) >= 2:
+    if words[0] in ("ospf", "ospfv3") and len(words) >= 2:
         return " ".join(words[:2])
     return command
 

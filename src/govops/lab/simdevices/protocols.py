@@ -11,7 +11,12 @@ Rules (what a real network would do, simplified where no automation depends on i
   AS, the family is enabled on both ends (VRP enables IPv4 peers by default; Comware and IPv6
   need `peer X enable`), both are up, and each can reach the other's address (connected, or
   through OSPF);
-- BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes.
+- BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes;
+- a plane's OSPF (OSPFv3) process in a VPN instance (VRF-lite, ADR 0021) has its neighbours
+  Full on the same terms, across the two addresses of one link bound to the same instance
+  (a dot1q subinterface is up when its port is); they are listed under their process in the
+  OSPF displays. The planes' routing tables and leaks are not computed: the displays show
+  the public table, which is what the verifier reads.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class Port:
     bfd: bool = False
     up: bool = True
     vpn: str = ""
+    #: (process, area) of an OSPF (OSPFv3) process other than 1 on the port (a plane's).
+    plane_ospf: tuple[int, str] | None = None
+    plane_ospf6: tuple[int, str] | None = None
 
 
 @dataclass
@@ -65,6 +73,9 @@ class Facts:
     peers: dict[str, Peer] = field(default_factory=dict)
     networks: dict[int, list[IPNet]] = field(default_factory=lambda: {4: [], 6: []})
     statics: dict[int, list[IPNet]] = field(default_factory=lambda: {4: [], 6: []})
+    #: OSPF (OSPFv3) processes in a VPN instance: process → (router ID, instance).
+    planes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    planes6: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def _canon(address: str) -> str:
@@ -91,6 +102,11 @@ def facts_of(dev: SimDevice) -> Facts:
             for c in top.children:
                 if c.text.startswith("router-id "):
                     f.router_id = f.router_id or c.text.split()[1]
+        elif words[0] in ("ospf", "ospfv3") and "vpn-instance" in words and words[1].isdigit():
+            vpn = words[words.index("vpn-instance") + 1]
+            rid = words[words.index("router-id") + 1] if "router-id" in words else next(
+                (c.text.split()[1] for c in top.children if c.text.startswith("router-id ")), "")
+            (f.planes if words[0] == "ospf" else f.planes6)[int(words[1])] = (rid, vpn)
         elif words[0] == "interface":
             f.ports.append(_port(top, comware, dev.ports_start_shut))
         elif words[0] == "bgp":
@@ -98,14 +114,18 @@ def facts_of(dev: SimDevice) -> Facts:
             _bgp(top, f, comware)
         elif words[:2] in (["ip", "route-static"], ["ipv6", "route-static"]):
             _static(words, f)
+    up = {p.name: p.up for p in f.ports}
+    for p in f.ports:  # a dot1q subinterface is up when its port is
+        if "." in p.name:
+            p.up = p.up and up.get(p.name.split(".")[0], True)
     return f
 
 
 def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     name = node.text.split(None, 1)[1]
     p = Port(name)
-    physical = not name.lower().startswith(("loopback", "vlanif", "vlan-interface", "null", "meth",
-                                                "m-gigabit"))
+    physical = "." not in name and not name.lower().startswith(
+        ("loopback", "vlanif", "vlan-interface", "null", "meth", "m-gigabit"))
     shut = start_shut and physical
     for c in node.children:
         w = c.text.split()
@@ -113,12 +133,21 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
             p.v4 = ipaddress.IPv4Interface(f"{w[2]}/{w[3]}")
         elif w[:2] == ["ipv6", "address"] and len(w) >= 3 and "/" in w[2]:
             p.v6.append(ipaddress.IPv6Interface(w[2]))
-        elif w[:3] == ["ospf", "enable", "1"] and len(w) == 5:
-            p.ospf_area = w[4]
-        elif comware and w[:2] == ["ospf", "1"] and len(w) == 4:
-            p.ospf_area = w[3]
-        elif w[:2] == ["ospfv3", "1"] and len(w) == 4:
-            p.ospf6_area = w[3]
+        elif w[:2] == ["ospf", "enable"] and len(w) == 5 and w[2].isdigit():
+            if w[2] == "1":
+                p.ospf_area = w[4]
+            else:
+                p.plane_ospf = (int(w[2]), w[4])
+        elif comware and w[0] == "ospf" and len(w) == 4 and w[1].isdigit() and w[2] == "area":
+            if w[1] == "1":
+                p.ospf_area = w[3]
+            else:
+                p.plane_ospf = (int(w[1]), w[3])
+        elif w[0] == "ospfv3" and len(w) == 4 and w[1].isdigit() and w[2] == "area":
+            if w[1] == "1":
+                p.ospf6_area = w[3]
+            else:
+                p.plane_ospf6 = (int(w[1]), w[3])
         elif w[:2] == ["ospf", "network-type"]:
             p.network_type = w[2]
         elif w[:3] == ["ospf", "bfd", "enable"]:
@@ -241,6 +270,9 @@ class DeviceState:
     bfd: list[Adjacency] = field(default_factory=list)
     bgp: dict[int, list[Session]] = field(default_factory=lambda: {4: [], 6: []})
     routes: dict[int, list[Route]] = field(default_factory=lambda: {4: [], 6: []})
+    #: Neighbours of the planes' OSPF (OSPFv3) processes, by local process.
+    planes: dict[int, list[Adjacency]] = field(default_factory=dict)
+    planes6: dict[int, list[Adjacency]] = field(default_factory=dict)
 
 
 class _Topology:
@@ -253,14 +285,21 @@ class _Topology:
         self.owner: dict[str, str] = {}
         self.graph: dict[int, dict[str, set[str]]] = {4: {}, 6: {}}
         links: dict[IPNet, list[tuple[str, Port, IPIf]]] = {}
+        plane_links: dict[tuple[str, IPNet], list[tuple[str, Port, IPIf]]] = {}
         for n, f in facts.items():
             for p in f.ports:
                 for addr in [p.v4, *p.v6]:
-                    if addr is None or p.vpn:
+                    if addr is None:
+                        continue
+                    if p.vpn:
+                        if addr.network.prefixlen < addr.max_prefixlen:
+                            plane_links.setdefault((p.vpn, addr.network), []).append((n, p, addr))
                         continue
                     self.owner[str(addr.ip)] = n
                     if addr.network.prefixlen < addr.max_prefixlen:
                         links.setdefault(addr.network, []).append((n, p, addr))
+        for (vpn, net), ends in plane_links.items():
+            self._plane_adjacency(vpn, net, ends)
         out, graph = self.adj, self.graph
         for net, ends in links.items():
             if len(ends) != 2 or ends[0][0] == ends[1][0]:
@@ -285,6 +324,28 @@ class _Topology:
                 graph[6].setdefault(a, set()).add(b)
                 graph[6].setdefault(b, set()).add(a)
         self.routes: dict[str, dict[int, list[Route]]] = {}
+
+    def _plane_adjacency(self, vpn: str, net: IPNet, ends: list) -> None:  # noqa: ANN001
+        """Full across one plane link: both ends bound to `vpn`, each in a process of that
+        instance, in the same area, with the same network type, ports and devices up."""
+        if len(ends) != 2 or ends[0][0] == ends[1][0]:
+            return
+        (a, pa, xa), (b, pb, xb) = ends
+        if a not in self.up or b not in self.up or not (pa.up and pb.up):
+            return
+        fa, fb = self.facts[a], self.facts[b]
+        v4 = net.version == 4
+        sa, sb = (pa.plane_ospf, pb.plane_ospf) if v4 else (pa.plane_ospf6, pb.plane_ospf6)
+        procs_a, procs_b = (fa.planes, fb.planes) if v4 else (fa.planes6, fb.planes6)
+        if sa is None or sb is None or sa[1] != sb[1] or (v4 and pa.network_type != pb.network_type):
+            return
+        if procs_a.get(sa[0], ("", ""))[1] != vpn or procs_b.get(sb[0], ("", ""))[1] != vpn:
+            return
+        kind = "planes" if v4 else "planes6"
+        getattr(self.adj[a], kind).setdefault(sa[0], []).append(
+            Adjacency(b, procs_b[sb[0]][0], pa.name, str(xb.ip), sa[1]))
+        getattr(self.adj[b], kind).setdefault(sb[0], []).append(
+            Adjacency(a, procs_a[sa[0]][0], pb.name, str(xa.ip), sb[1]))
 
     def routes_of(self, n: str) -> dict[int, list[Route]]:
         """Direct, static and OSPF routes of `n` (computed once per topology)."""
@@ -384,7 +445,9 @@ class Estate:
         adj = topo.adj[name]
         routes = topo.routes_of(name)
         st = DeviceState(ospf=list(adj.ospf), ospf6=list(adj.ospf6), bfd=list(adj.bfd),
-                         routes={4: list(routes[4]), 6: list(routes[6])})
+                         routes={4: list(routes[4]), 6: list(routes[6])},
+                         planes={k: list(v) for k, v in adj.planes.items()},
+                         planes6={k: list(v) for k, v in adj.planes6.items()})
         self._sessions(name, topo, st)
         self._state[name] = (key, st)
         return st

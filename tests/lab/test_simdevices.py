@@ -16,8 +16,7 @@ from govops.lab.simdevices.cli import PAGE, CliSession
 from govops.lab.simdevices.device import SimDevice
 from govops.lab.simdevices.protocols import Estate
 from govops.network.diff import remediation
-from govops.network.parse import read_state
-from govops.network.platforms import platform_spec
+from govops.network.parse import displays_of, read_state
 from tests.lab import simharness
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +30,11 @@ def sim(tmp_path_factory: pytest.TempPathFactory):
     lab = simharness.start(tmp_path_factory.mktemp("sim"), blank=["town-yuexiu-a"])
     yield lab
     lab.thread.stop()
+
+
+def _model_flavour(flavour: str) -> str:
+    """The model table's name of a simulated CLI flavour ("": the Netmiko type's own)."""
+    return flavour if flavour == "comware5" else ""
 
 
 def _connect(sim, name: str):  # noqa: ANN202
@@ -61,10 +65,11 @@ def test_netmiko_vendor_drivers_configure_commit_and_read(sim, name: str) -> Non
             assert "successfully" in conn.save_config()  # Netmiko's `save force`
             conn.exit_config_mode()  # its save_config enters system view first
         assert "description netmiko was here" in conn.send_command("display current-configuration")
-        state = read_state(sim.world.devices[name].platform,
-                           {d.command: conn.send_command(d.command)
-                            for d in platform_spec(sim.world.devices[name].platform).displays},
-                           source=name)
+        dev = sim.world.devices[name]
+        flavour = _model_flavour(dev.flavour)
+        state = read_state(dev.platform, {d.command: conn.send_command(d.command)
+                                          for d in displays_of(dev.platform, flavour)},
+                           source=name, flavour=flavour)
         assert state.bgp and all(n.up for n in state.bgp), state.bgp
         assert state.ospf and all(n.up for n in state.ospf)
         conn.send_config_set(["undo interface LoopBack7"])
@@ -77,13 +82,13 @@ def test_every_display_parses_and_sessions_follow_the_configs(sim) -> None:
     session, and its neighbours do not count it as up."""
     world = sim.world
     for name, dev in world.devices.items():
-        spec = platform_spec(dev.platform)
         from govops.lab.simdevices.displays import display
 
+        flavour = _model_flavour(dev.flavour)
         outputs = {d.command: world.call(display, dev, world.estate, d.command)
-                   for d in spec.displays}
+                   for d in displays_of(dev.platform, flavour)}
         state = read_state(dev.platform, {c: t for c, t in outputs.items() if t.strip()},
-                           source=name)
+                           source=name, flavour=flavour)
         if name == "town-yuexiu-a":
             assert not state.bgp and not state.ospf
         elif dev.faults.down is False and sim.estate.nodes[name].managed:

@@ -1,7 +1,8 @@
 """`display …` outputs of the simulated devices, in each vendor's layout.
 
 The layouts are those of the real outputs part 1 recorded (`tests/network/<platform>/displays/`,
-sources in their `SOURCES.md`: Huawei CE6881/CE12800/NE40E and AR manuals, H3C S6850 manuals),
+sources in their `SOURCES.md`: Huawei CE6881/CE12800/NE40E and AR manuals, H3C S6850 manuals;
+Comware 5's from its V5 references, `msr2630_comware5.txt`),
 so the same TextFSM templates (ntc-templates' and the project's) read them. A protocol that is
 not configured prints nothing, as the devices do.
 """
@@ -182,6 +183,99 @@ def _cw_bfd(f: Facts, st) -> str:  # noqa: ANN001
 _CW_PROTO = {"OSPF": "O_INTRA", "OSPFv3": "O_INTRA", "IBGP": "BGP", "EBGP": "BGP"}
 
 
+# -- Comware 5 ------------------------------------------------------------------------------
+# Its own layouts (tests/network/h3c_comware/displays/*/msr2630_comware5.txt): abbreviated
+# port names, the OSPF neighbour's interface before its state, OSPFv3 under `OSPFv3 Process
+# (1)`, and BGP peers by `display bgp peer` (IPv4) and `display bgp ipv6 peer`.
+_CW5_PORT = (("Ten-GigabitEthernet", "XGE"), ("GigabitEthernet", "GE"), ("Vlan-interface", "Vlan"),
+             ("LoopBack", "Loop"), ("Ethernet", "Eth"))
+
+
+def _cw5_port(name: str) -> str:
+    for long, short in _CW5_PORT:
+        if name.startswith(long):
+            return short + name[len(long):]
+    return name
+
+
+def _cw5_ospf(f: Facts, st) -> str:  # noqa: ANN001
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=False):
+        out += ["", f"          OSPF Process {proc} with Router ID {rid}",
+                "                Neighbor Brief Information"]
+        for area in sorted({a.area for a in peers}):
+            out += ["", f" Area: {area}",
+                    " Router ID       Address         Pri Dead-Time Interface       State"]
+            out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}        "
+                    f"{_cw5_port(a.port):<15} Full/ -" for i, a in enumerate(peers) if a.area == area]
+    return "\n".join(out)
+
+
+def _cw5_ospf6(f: Facts, st) -> str:  # noqa: ANN001
+    out: list[str] = []
+    for proc, _, peers in _processes(f, st, v6=True):
+        out += ["", f"                   OSPFv3 Process ({proc})"]
+        for area in sorted({a.area for a in peers}):
+            out += [f" OSPFv3 Area ({area})",
+                    " Neighbor ID     Pri  State            Dead Time   Interface         "
+                    "Instance ID"]
+            out += [f" {a.router_id:<15}   1  Full/ -          00:00:3{i % 10}    "
+                    f"{_cw5_port(a.port):<17} 0" for i, a in enumerate(peers) if a.area == area]
+    return "\n".join(out)
+
+
+def _cw5_bgp(f: Facts, sessions: list[Session]) -> str:
+    if not f.asn:
+        return ""
+    up = sum(1 for s in sessions if s.state == "Established")
+    out = ["", f" BGP local router ID : {f.bgp_router_id or f.router_id}",
+           f" Local AS number : {f.asn}",
+           f" Total number of peers : {len(sessions):<18}Peers in established state : {up}", "",
+           "  Peer                    AS  MsgRcvd  MsgSent OutQ PrefRcv Up/Down  State", ""]
+    for s in sessions:
+        rcvd, sent = _msgs(s)
+        out.append(f"  {_up(s.address):<20} {s.asn:>5} {rcvd:>8} {sent:>8} {0:>4} "
+                   f"{s.received:>7} {_updown(s.since)} {s.state}")
+    return "\n".join(out)
+
+
+def _cw5_bfd(f: Facts, st) -> str:  # noqa: ANN001
+    if not st.bfd:
+        return ""
+    out = ["", f" Total Session Num: {len(st.bfd)}     Init Mode: Active", "",
+           " Session Working Under Ctrl Mode:", "",
+           " LD/RD            SourceAddr      DestAddr        State    Holdtime    Interface"]
+    for i, a in enumerate(st.bfd):
+        out.append(f" {f'{1 + i}/{1 + i}':<16} {a.local:<15} {a.address:<15} Up       300ms"
+                   f"       {_cw5_port(a.port)}")
+    return "\n".join(out)
+
+
+_CW5_PROTO = {"OSPF": "OSPF", "OSPFv3": "OSPFv3", "IBGP": "BGP", "EBGP": "BGP"}
+
+
+def _cw5_routes4(routes: list[Route]) -> str:
+    out = ["Routing Tables: Public", f"         Destinations : {len(routes)}        Routes : "
+           f"{len(routes)}", "", "Destination/Mask    Proto  Pre  Cost         NextHop         "
+           "Interface", ""]
+    for r in routes:
+        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        out.append(f"{dest:<19} {_CW5_PROTO.get(r.proto, r.proto):<6} {r.pref:<4} {r.cost:<12} "
+                   f"{r.nexthop:<15} {_cw5_port(r.port)}")
+    return "\n".join(out)
+
+
+def _cw5_routes6(routes: list[Route]) -> str:
+    out = ["Routing Table :", f"         Destinations : {len(routes)}        Routes : "
+           f"{len(routes)}"]
+    for r in routes:
+        dest = f"{_up(str(r.prefix.network_address))}/{r.prefix.prefixlen}"
+        out += ["", f"Destination: {dest:<41}Protocol  : {_CW5_PROTO.get(r.proto, r.proto)}",
+                f"NextHop    : {_up(r.nexthop):<41}Preference: {r.pref}",
+                f"Interface  : {_cw5_port(r.port):<41}Cost      : {r.cost}"]
+    return "\n".join(out)
+
+
 def _cw_routes4(routes: list[Route]) -> str:
     out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}", "",
            "Destination/Mask   Proto   Pre Cost        NextHop         Interface"]
@@ -246,6 +340,14 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
         "display ip routing-table": lambda: _vrp_routes4(st.routes[4]),
         "display ipv6 routing-table": lambda: _vrp_routes6(st.routes[6]),
     } if vrp else {
+        "display ospf peer": lambda: _cw5_ospf(f, st),
+        "display ospfv3 peer": lambda: _cw5_ospf6(f, st),
+        "display bgp peer": lambda: _cw5_bgp(f, st.bgp[4]),
+        "display bgp ipv6 peer": lambda: _cw5_bgp(f, st.bgp[6]),
+        "display bfd session": lambda: _cw5_bfd(f, st),
+        "display ip routing-table": lambda: _cw5_routes4(st.routes[4]),
+        "display ipv6 routing-table": lambda: _cw5_routes6(st.routes[6]),
+    } if dev.flavour == "comware5" else {
         "display ospf peer": lambda: _cw_ospf(f, st),
         "display ospfv3 peer": lambda: _cw_ospf6(f, st),
         "display bgp peer ipv4": lambda: _cw_bgp(f, st.bgp[4]),

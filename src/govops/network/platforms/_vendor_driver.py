@@ -222,16 +222,15 @@ class VendorDriver:
     def get_state(self) -> DeviceState:
         """Neighbours and routes from the platform's `display` commands, parsed by TextFSM. A
         protocol that is not configured prints nothing: that part stays empty."""
-        from govops.network.parse import UnreadableOutput, read_state
-        from govops.network.platforms import platform_spec
+        from govops.network.parse import UnreadableOutput, displays_of, read_state
 
         outputs = {}
-        for display in platform_spec(self.platform).displays:
+        for display in displays_of(self.platform, self.flavour):
             text = self.send(display.command)
             if text.strip():
                 outputs[display.command] = text
         try:
-            return read_state(self.platform, outputs, source=self.name)
+            return read_state(self.platform, outputs, source=self.name, flavour=self.flavour)
         except UnreadableOutput as exc:
             raise DeviceError(self.name, str(exc)) from exc
 

@@ -6,6 +6,7 @@ Every simulator here listens on 127.0.0.1 and is started and stopped by the test
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -235,6 +236,129 @@ def test_comware5_has_no_commit_delay_but_a_rollback_file_and_asks_where_to_save
     assert cli.feed("\n").endswith("flash:/startup.cfg exists, overwrite? [Y/N]:")
     assert "saved to device successfully" in cli.feed("y\n")
     assert "% Unrecognized" in _session("comware7").feed("system-view\nuser-interface vty 0 4\n")
+
+
+_COMWARE5_LINES = [
+    "ipv6", "firewall enable", "firewall ipv6 enable",
+    "info-center source default channel 2 log level informational",
+    "ospf 1 router-id 198.18.0.20", "area 0.0.0.1", "network 198.18.64.60 0.0.0.1", "quit",
+    "quit", "ospfv3 1", "router-id 198.18.0.20", "quit",
+    "interface GigabitEthernet0/1", "port link-mode route", "ospf bfd enable",
+    "ospfv3 1 area 0.0.0.1", "firewall packet-filter 3900 inbound", "quit",
+    "bgp 65000", "undo synchronization", "peer 198.18.0.1 as-number 65000", "ipv6-family",
+    "peer 2001:db8::1 as-number 65000", "quit", "quit",
+    "route-policy EXTRANET-V4 deny node 10", "if-match ip-prefix ISOLATED-V4", "quit",
+    "ip ip-prefix ISOLATED-V4 index 10 permit 198.18.16.0 21 less-equal 32",
+    "ip ipv6-prefix ISOLATED-V6 index 10 permit 2001:db8:e000:: 36 less-equal 128",
+    "acl number 3900", "rule 5 deny ip source 198.18.16.0 0.0.7.255", "quit",
+    "acl ipv6 number 3900", "rule 100 permit ipv6", "quit",
+    "user-interface vty 0 4", "authentication-mode scheme", "protocol inbound ssh", "quit",
+    "local-user netops", "service-type ssh", "authorization-attribute level 3", "quit",
+    "ntp-service unicast-server 198.18.16.123"]
+
+
+def test_comware5_takes_its_own_dialect() -> None:
+    """Every spelling govops renders for Comware 5 (SOURCES.md in the platform folder) is
+    taken, in the views Comware 5 prompts ([r1-bgp], [r1-bgp-af-ipv6])."""
+    cli = _session("comware5")
+    cli.feed("system-view\n")
+    prompts = []
+    for line in _COMWARE5_LINES:
+        out = cli.feed(line + "\n")
+        assert "%" not in out, (line, out)
+        prompts.append(out.rsplit("\r\n", 1)[-1])
+    assert "[r1-bgp]" in prompts and "[r1-bgp-af-ipv6]" in prompts
+    printed = tree.parse(cli.dev.display_current())
+    assert printed.find("bgp 65000").find("ipv6-family").find("peer 2001:db8::1 as-number 65000")
+    assert printed.find("ipv6") and printed.find("user-interface vty 0 4")
+    assert " ipv6\n" in cli.dev.display_current()  # a global line, indented as Comware does
+
+
+@pytest.mark.parametrize("line,word", [
+    ("address-family ipv4 unicast", "address-family"), ("line vty 0 63", "line"),
+    ("acl advanced 3900", "advanced"), ("acl ipv6 advanced 3900", "advanced"),
+    ("ip prefix-list ISOLATED-V4 index 10 permit 198.18.16.0 21", "prefix-list"),
+    ("ipv6 prefix-list ISOLATED-V6 index 10 permit 2001:db8:e000:: 36", "prefix-list"),
+    ("if-match ip address prefix-list ISOLATED-V4", "address"), ("ntp-service enable", "enable"),
+    ("user-role network-operator", "user-role"), ("local-user netops class manage", "class"),
+    ("ospf 1 area 0.0.0.1", "1"), ("ip public-instance", "public-instance"),
+    ("route-replicate from public protocol ospf 1 route-policy X", "route-replicate"),
+    ("info-center source default loghost level informational", "loghost"),
+])
+def test_comware5_refuses_comware7_only_lines(line: str, word: str) -> None:
+    """A Comware-7-only line on a Comware 5 box: `% Unrecognized command found at '^'
+    position.`, the caret under the word it does not know, nothing stored."""
+    cli = _session("comware5")
+    cli.feed("system-view\n")
+    before = cli.dev.display_current()
+    out = cli.feed(line + "\n")
+    assert "% Unrecognized command found at '^' position." in out
+    caret = out.split("\r\n")[1]  # after the echo
+    at = re.search(rf"(?<!\S){re.escape(word)}(?!\S)", line).start()
+    assert caret.index("^") == len("[r1]") + at, out
+    assert cli.dev.display_current() == before
+
+
+@pytest.mark.parametrize("golden", sorted(
+    (ROOT / "tests" / "network" / "golden").glob("msr2630-*.cfg")), ids=lambda p: p.stem)
+def test_comware5_takes_every_line_govops_renders_for_it(golden: Path) -> None:
+    """Each Comware 5 golden (tests/network/test_comware5.py), typed into a simulated
+    Comware 5 as govops' remediation from a blank box: no line refused, and the box then
+    prints the intent (nothing left to remediate either way)."""
+    intent = golden.read_text()
+    cli = _session("comware5")
+    cli.dev.running = tree.parse("sysname r1\n#\nreturn\n")
+    lines = remediation("h3c_comware", cli.dev.display_current(), intent, full=True)
+    out = cli.feed("system-view\n" + "\n".join(lines) + "\n")
+    assert "%" not in out, out[:2000]
+    printed = cli.dev.display_current()
+    assert remediation("h3c_comware", printed, intent, full=True) == []
+    assert remediation("h3c_comware", intent, printed, full=True) == []
+
+
+def test_comware7_refuses_comware5_spellings() -> None:
+    cli = _session("comware7")
+    cli.feed("system-view\nbgp 65000\n")
+    assert "% Unrecognized" in cli.feed("ipv6-family\n")
+    assert "% Unrecognized" in cli.feed("quit\nip ip-prefix A index 10 permit 10.0.0.0 8\n")
+
+
+def _pair5(ipv6_on: bool = True) -> Estate:
+    """Two Comware 5 routers over one /31, in V5's dialect: OSPF by `network`, IPv4 BGP in the
+    BGP view, IPv6 BGP in `ipv6-family`."""
+    def cfg(name: str, ip: str, ip6: str, lo: str, lo6: str, peer: str, peer6: str) -> str:
+        return (f"sysname {name}\n#\n" + (" ipv6\n#\n" if ipv6_on else "")
+                + f"ospf 1 router-id {lo}\n area 0.0.0.1\n  network {lo} 0.0.0.0\n"
+                f"  network 198.18.64.0 0.0.0.1\n#\nospfv3 1\n router-id {lo}\n#\n"
+                f"interface GigabitEthernet0/1\n port link-mode route\n"
+                f" ip address {ip} 255.255.255.254\n ospf network-type p2p\n"
+                f" ospfv3 1 area 0.0.0.1\n ipv6 address {ip6}/127\n#\n"
+                f"interface LoopBack0\n ip address {lo} 255.255.255.255\n"
+                f" ospfv3 1 area 0.0.0.1\n ipv6 address {lo6}/128\n#\n"
+                f"bgp 65000\n undo synchronization\n peer {peer} as-number 65000\n"
+                f" peer {peer} connect-interface LoopBack0\n #\n ipv6-family\n"
+                f"  peer {peer6} as-number 65000\n  peer {peer6} connect-interface LoopBack0\n"
+                "#\nreturn\n")
+    a = SimDevice("a", "h3c_comware", "comware5", tree.parse(cfg(
+        "a", "198.18.64.0", "2001:db8:2::", "198.18.0.1", "2001:db8::1", "198.18.0.2",
+        "2001:db8::2")))
+    b = SimDevice("b", "h3c_comware", "comware5", tree.parse(cfg(
+        "b", "198.18.64.1", "2001:db8:2::1", "198.18.0.2", "2001:db8::2", "198.18.0.1",
+        "2001:db8::1")))
+    return Estate({"a": a, "b": b})
+
+
+def test_comware5_sessions_follow_its_dialect() -> None:
+    """OSPF by `network` in the area view, IPv4 peers of the BGP view enabled by default,
+    IPv6 peers of `ipv6-family`: all up; without `ipv6` in system view no IPv6 at all."""
+    on = _pair5().state("a")
+    assert [a.router_id for a in on.ospf] == ["198.18.0.2"]
+    assert [a.router_id for a in on.ospf6] == ["198.18.0.2"]
+    assert [(s.address, s.state) for s in on.bgp[4] + on.bgp[6]] == [
+        ("198.18.0.2", "Established"), ("2001:db8::2", "Established")]
+    off = _pair5(ipv6_on=False).state("a")
+    assert [a.router_id for a in off.ospf] == ["198.18.0.2"]
+    assert off.ospf6 == [] and [s.state for s in off.bgp[6]] == ["Idle"]
 
 
 @pytest.mark.parametrize("flavour", ["vrp8", "vrp5", "comware7"])

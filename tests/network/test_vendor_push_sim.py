@@ -315,6 +315,54 @@ def test_comware5_without_configuration_rollback_is_restored_line_by_line(sim,
     assert remediation("h3c_comware", sim.running("town-tianhe-b"), before, full=True) == []
 
 
+def test_comware5_is_pushed_its_own_dialect_and_refuses_comware7s(sim, tmp_path: Path) -> None:
+    """town-tianhe-b (MSR 26-30, Comware 5) pushed from blank: every line of its dialect is
+    taken (the simulated Comware 5 refuses Comware 7's spellings, so one such line would
+    fail the push), the verifier reads its own `display bgp peer` / `display bgp ipv6 peer`,
+    every session comes up, and a second push changes nothing."""
+    from govops.network.drivers.base import DeviceError
+    from govops.network.pushing import _connector
+
+    _county_ready(sim)
+    device = "town-tianhe-b"
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=10)
+    root = tmp_path / "rollouts"
+    first = pushing.push(sim.estate_dir, device, options, root=root)
+    assert [(r.device, r.status) for r in first.results] == [(device, "changed")], \
+        first.results[0].error
+    running = tree.parse(sim.running(device))
+    bgp = running.find("bgp 65000")
+    assert bgp.find("ipv6-family").find("peer 2001:db8::1 as-number 65000")
+    assert not [c.text for c in bgp.children if c.text.startswith("address-family")]
+    assert running.find("user-interface vty 0 4") and not running.find("line vty 0 4")
+    assert running.find("acl number 3900") and running.find("ipv6")
+    assert running.find("ospf 1 router-id 198.18.0.20").find("area 0.0.0.1").find(
+        "network 198.18.64.60 0.0.0.1")
+    state = sim.world.call(sim.world.estate.state, device)
+    assert [s.state for s in state.bgp[4] + state.bgp[6]] == ["Established"] * 4
+    assert len(state.ospf) == len(state.ospf6) == len(state.bfd) == 2
+    again = pushing.push(sim.estate_dir, device, options, root=root)
+    assert [r.status for r in again.results] == ["unchanged"]
+    # the verifier asked Comware 5's BGP displays: a Comware 7 command is refused there
+    driver = _connector()(node_view(sim.estate, device))
+    assert driver.flavour == "comware5" and isinstance(driver, ComwareDriver)
+    driver.open()
+    try:
+        assert "% Unrecognized command" in driver.send("display bgp peer ipv4")
+        assert "BGP local router ID : 198.18.0.20" in driver.send("display bgp peer")
+        for line, caret in (("address-family ipv4 unicast", 0), ("line vty 0 4", 0),
+                            ("acl advanced 3901", 4)):
+            with pytest.raises(DeviceError, match="Unrecognized command found at '\\^' position"):
+                driver.configure([line])
+            shown = driver.send(line)  # the caret under the word Comware 5 does not know
+            assert shown.splitlines()[0].index("^") == len(f"[{device}]") + caret, shown
+        driver.to_user_view()
+    finally:
+        driver.close()
+    assert tree.parse(sim.running(device)).lines() == running.lines()  # nothing was taken
+
+
 def test_the_plane_leak_router_is_pushed_from_blank(tmp_path: Path, monkeypatch) -> None:
     """prov-core-1 (CE6881) holds the isolated plane's declared leak (ADR 0021: `import-rib`
     both ways, the plane's OSPF importing BGP) and is the route reflector: pushed from blank,

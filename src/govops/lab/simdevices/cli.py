@@ -78,7 +78,7 @@ class CliSession:
         if not self.system:
             return f"<{name}>"
         mark = ("*" if self.dirty else "~") if self.dev.flavour == "vrp8" else ""
-        view = "".join("-" + _view_name(n.text, self.fam) for n in self.path)
+        view = "".join("-" + _view_name(n.text, self.fam, self.dev.flavour) for n in self.path)
         return f"[{mark}{name}{view}]"
 
     def feed(self, data: str) -> str:
@@ -452,21 +452,21 @@ def _flash_name(filename: str) -> str:
     return filename.removeprefix("flash:/").removeprefix("flash:")
 
 
-def _view_name(header: str, fam: str) -> str:
+def _view_name(header: str, fam: str, flavour: str = "") -> str:
     words = header.split()
     kind = grammar.view_kind(header)
     if kind == "interface":
         return words[1]
-    if kind == "family":
+    if kind == "family":  # VRP [x-bgp-af-ipv6], Comware 7 [x-bgp-default-ipv6], 5 [x-bgp-af-ipv6]
         v6 = "ipv6" in header
-        return ("bgp-" if fam == "vrp" else "") + ("af-" if fam == "vrp" else "") + (
-            "ipv6" if v6 else "ipv4")
+        return ("bgp-" if fam == "vrp" else "") + (
+            "af-" if fam == "vrp" or flavour == "comware5" else "") + ("ipv6" if v6 else "ipv4")
     if kind in ("ospf", "ospfv3"):
         return f"{words[0]}-{words[1]}"
     if kind == "area":
         return f"area-{words[1]}"
     if kind == "bgp":
-        return "bgp" if fam == "vrp" else "bgp-default"
+        return "bgp" if fam == "vrp" or flavour == "comware5" else "bgp-default"
     if kind == "acl":
         return "acl-" + "-".join(words[1:])
     if kind in ("user-interface", "line"):  # [name-ui-vty0-4], [name-line-vty0-63]

@@ -8,7 +8,10 @@ Modelled on the vendors' command references (sources beside each table):
   `configuration replace file`, `save force`) and "Layer 3 IP Routing Command Reference";
 - H3C Comware 5.20 "Fundamentals Configuration Guide" (S5500-HI, S5810, MSR; configuration
   rollback with `archive configuration` and `configuration replace file`, no commit delay;
-  `user-interface` instead of `line`).
+  `user-interface` instead of `line`), and its routing references (SR8800 Release 3347, MSR):
+  OSPF `network` in the area view, BGP `ipv6-family`, `ip ip-prefix`, `acl number`; the
+  Comware-7-only lines it refuses are listed in `_REFUSED` (sources:
+  src/govops/network/platforms/h3c_comware/SOURCES.md).
 
 A flavour is "vrp8", "vrp5", "comware7" or "comware5"; Netmiko's device type picks it
 (`FLAVOUR_OF`), unless the model table names one (`flavour = "comware5"`: Netmiko's
@@ -47,7 +50,8 @@ _VIEWS = {
                   r"local-user \S+( class \S+)?|vlan \d+|"
                   r"domain \S+|role name \S+|user-group \S+)$",
         "ospf": r"^area \S+$", "ospfv3": r"^area \S+$",
-        "bgp": r"^(address-family (ipv4|ipv6)( unicast)?|ip vpn-instance \S+)$",
+        "bgp": r"^(address-family (ipv4|ipv6)( unicast)?|ip vpn-instance \S+|"
+               r"ipv6-family( unicast)?|ipv4-family( unicast| vpn-instance \S+)?)$",
         "vpn": r"^address-family ipv[46]$",
     },
 }
@@ -78,13 +82,30 @@ _KEYWORDS = {
         balance preference maximum silent-interface default timer graceful-restart
         authorization-attribute public-key scheme ntp ntp-service mac-address arp
         link-aggregation jumboframe combo enable group reflect-client
-        user-interface archive vlan-type vpn-instance-capability route-replicate""".split()),
+        user-interface archive vlan-type vpn-instance-capability route-replicate
+        firewall ipv4-family ipv6-family synchronization next-hop-local""".split()),
 }
 
-#: First keywords only some flavours of a family know (Comware 7 replaced Comware 5's
-#: `user-interface` with `line`; the simulator's Comware 5 still takes `line`, which govops
-#: renders for every Comware model, see ADR 0020's addendum).
-_ONLY = {"user-interface": ("comware5",)}
+#: What one flavour of a family does not know: (regex on the command, with a group `bad` on
+#: the word the device's caret points at). Comware 5.20 lacks Comware 7's spellings (and
+#: the other way round); sources: src/govops/network/platforms/h3c_comware/SOURCES.md.
+_U = r"^(?:undo )?"
+_REFUSED = {
+    "comware5": [re.compile(p) for p in (
+        _U + r"(?P<bad>address-family)\b", _U + r"(?P<bad>line) ",
+        _U + r"acl (?:ipv6 )?(?P<bad>advanced|basic)\b", _U + r"ip (?P<bad>prefix-list)\b",
+        _U + r"ip (?P<bad>public-instance)\b", _U + r"ipv6 (?P<bad>prefix-list)\b",
+        _U + r"if-match ip (?P<bad>address)\b", _U + r"(?P<bad>route-replicate)\b",
+        _U + r"ntp-service (?P<bad>enable)$", _U + r"ntp-service (?P<bad>ipv6)\b",
+        _U + r"(?P<bad>user-role)\b", _U + r"authorization-attribute (?P<bad>user-role)\b",
+        r"^local-user \S+ (?P<bad>class)\b", _U + r"ospf (?P<bad>\d+) area\b",
+        _U + r"ospfv3 (?P<bad>bfd)\b", _U + r"info-center source \S+ (?P<bad>(?!channel\b)\S+)",
+    )],
+    "comware7": [re.compile(p) for p in (
+        _U + r"(?P<bad>user-interface)\b", _U + r"(?P<bad>ipv[46]-family)\b",
+        _U + r"ip (?P<bad>ip-prefix|ipv6-prefix)\b",
+    )],
+}
 
 #: Single-keyword commands that are complete on their own.
 _ALONE = {"bfd", "aaa", "ipv6", "quit", "return", "shutdown", "portswitch", "snmp-agent",
@@ -165,13 +186,22 @@ def replace_key(command: str) -> str | None:
     return None
 
 
+def refused(flavour: str, command: str) -> int | None:
+    """Where in `command` the word is that this flavour does not know (a spelling of the
+    family's other flavour), else None."""
+    for pattern in _REFUSED.get(flavour, ()):
+        if m := pattern.match(command):
+            return m.start("bad")
+    return None
+
+
 def check(flavour: str, command: str) -> str | None:
     """None when the command is known; else 'unrecognized' or 'incomplete'."""
     words = command.split()
     if not words:
         return None
     first = words[1] if words[0] == "undo" and len(words) > 1 else words[0]
-    if first not in _KEYWORDS[family(flavour)] or flavour not in _ONLY.get(first, (flavour,)):
+    if first not in _KEYWORDS[family(flavour)] or refused(flavour, command) is not None:
         return "unrecognized"
     if len(words) == 1 and words[0] not in _ALONE:
         return "incomplete"
@@ -188,6 +218,8 @@ def error_text(flavour: str, kind: str, command: str, prompt_len: int = 0) -> st
         return "Error: The physical interface cannot be deleted."
     bad = words[1] if words[0] == "undo" and len(words) > 1 else words[0]
     at = command.find(bad) if kind == "unrecognized" else len(command)
+    if kind == "unrecognized" and (where := refused(flavour, command)) is not None:
+        at = where
     caret = " " * (prompt_len + at) + "^"
     what = "Unrecognized" if kind == "unrecognized" else "Incomplete"
     if family(flavour) == "comware":

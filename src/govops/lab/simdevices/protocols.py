@@ -3,14 +3,19 @@
 Rules (what a real network would do, simplified where no automation depends on it):
 - an OSPF (OSPFv3) neighbour is Full when both ends of a link (the two addresses of one /31
   or /127, or /30, /126) run OSPF process 1 on it, in the same area, with the same network
-  type, neither port shut, both devices up;
+  type, neither port shut, both devices up; a port runs OSPF by its own line (`ospf 1 area`,
+  `ospf enable 1 area`) or, on Comware 5, by a `network` of the area view that holds its
+  address;
+- Comware 5 forwards no IPv6 until `ipv6` is given in system view: without it, its IPv6
+  addresses count for nothing;
 - a BFD session is Up on such a Full link when both ends enable BFD for OSPF (VRP also needs
   the global `bfd`);
 - prefixes in OSPF reach every device joined to them through Full adjacencies;
 - a BGP session is Established when each end configures the other's address with the other's
-  AS, the family is enabled on both ends (VRP enables IPv4 peers by default; Comware and IPv6
-  need `peer X enable`), both are up, and each can reach the other's address (connected, or
-  through OSPF);
+  AS, the family is enabled on both ends (VRP and Comware 5 enable IPv4 peers of the BGP view
+  by default; a peer defined inside an address family view, as Comware 5 defines its IPv6
+  peers in `ipv6-family`, is enabled there; Comware 7 and IPv6 otherwise need `peer X
+  enable`), both are up, and each can reach the other's address (connected, or through OSPF);
 - BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes;
 - a plane's OSPF (OSPFv3) process in a VPN instance (VRF-lite, ADR 0021) has its neighbours
   Full on the same terms, across the two addresses of one link bound to the same instance
@@ -88,12 +93,16 @@ def _canon(address: str) -> str:
 def facts_of(dev: SimDevice) -> Facts:
     """Read the routing facts out of `dev`'s running config."""
     comware = grammar.family(dev.flavour) == "comware"
+    v5 = dev.flavour == "comware5"
     f = Facts(bfd_global=comware)
+    networks: list[tuple[int, str, ipaddress.IPv4Network]] = []  # Comware 5: (process, area, net)
     for top in dev.running.children:
         words = top.text.split()
+        if v5 and words[0] == "ospf" and len(words) > 1 and words[1].isdigit():
+            networks += _area_networks(int(words[1]), top)
         if top.text == "bfd":
             f.bfd_global = True
-        elif words[:2] == ["ospf", "1"]:
+        elif words[:2] == ["ospf", "1"] and "vpn-instance" not in words:
             f.ospf = True
             if "router-id" in words:
                 f.router_id = words[words.index("router-id") + 1]
@@ -111,9 +120,15 @@ def facts_of(dev: SimDevice) -> Facts:
             f.ports.append(_port(top, comware, dev.ports_start_shut))
         elif words[0] == "bgp":
             f.asn = words[1]
-            _bgp(top, f, comware)
+            _bgp(top, f, v4_default=not comware or v5)
         elif words[:2] in (["ip", "route-static"], ["ipv6", "route-static"]):
             _static(words, f)
+    if v5:
+        _network_statements(f, networks)
+        if dev.running.find("ipv6") is None:  # IPv6 forwarding is off
+            for p in f.ports:
+                p.v6 = []
+            f.statics[6], f.networks[6] = [], []
     up = {p.name: p.up for p in f.ports}
     for p in f.ports:  # a dot1q subinterface is up when its port is
         if "." in p.name:
@@ -162,49 +177,91 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     return p
 
 
-def _bgp(node, f: Facts, comware: bool) -> None:  # noqa: ANN001
+def _area_networks(process: int, node) -> list[tuple[int, str, ipaddress.IPv4Network]]:  # noqa: ANN001
+    """Comware 5's `network ADDR WILDCARD` lines of each area of an OSPF process."""
+    out = []
+    for area in node.children:
+        if not area.text.startswith("area "):
+            continue
+        for line in area.children:
+            w = line.text.split()
+            if w[0] == "network" and len(w) == 3:
+                try:
+                    out.append((process, area.text.split()[1],
+                                ipaddress.IPv4Network(f"{w[1]}/{w[2]}", strict=False)))
+                except ValueError:
+                    continue
+    return out
+
+
+def _network_statements(f: Facts, networks: list[tuple[int, str, ipaddress.IPv4Network]]
+                        ) -> None:
+    """Comware 5: a port runs the OSPF process (of its own routing table) whose area view has
+    a `network` holding its address; the first such `network` gives the area."""
+    for p in f.ports:
+        if p.v4 is None:
+            continue
+        for process, area, net in networks:
+            if p.v4.ip not in net:
+                continue
+            if process == 1 and not p.vpn and not p.ospf_area:
+                p.ospf_area = area
+            elif f.planes.get(process, ("", ""))[1] == p.vpn and p.vpn and p.plane_ospf is None:
+                p.plane_ospf = (process, area)
+
+
+def _bgp(node, f: Facts, v4_default: bool) -> None:  # noqa: ANN001
     """Peers with their AS and families; a peer in a group takes the group's AS (`group G
-    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in."""
+    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in.
+    `v4_default`: an IPv4 peer of the BGP view is enabled for IPv4 unless undone (VRP,
+    Comware 5). A peer or group defined inside an address family view belongs to that family
+    (Comware 5's `ipv6-family`)."""
     groups: dict[str, Peer] = {}
     member: dict[str, str] = {}
-    for c in node.children:
-        w = c.text.split()
-        if w[0] == "group" and len(w) >= 2:
-            groups[w[1]] = Peer(w[1], f.asn if w[2:3] == ["internal"] else "")
-    for c in node.children:
-        w = c.text.split()
-        if w[0] == "router-id":
-            f.bgp_router_id = w[1]
-        elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
-            if w[1] in groups:
+    views = [(node, 0)] + [(c, 6 if "ipv6" in c.text else 4) for c in node.children
+                           if grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text]
+    for view, fam in views:
+        for c in view.children:
+            w = c.text.split()
+            if w[0] == "group" and len(w) >= 2:
+                group = groups.setdefault(w[1], Peer(w[1]))
+                group.asn = f.asn if w[2:3] == ["internal"] else group.asn
+                if fam:
+                    group.families.add(fam)
+    for view, fam in views:
+        for c in view.children:
+            w = c.text.split()
+            target = groups.get(w[1]) if len(w) > 1 else None
+            if w[0] == "router-id" and not fam:
+                f.bgp_router_id = w[1]
+            elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
+                if target is not None:
+                    if w[2] == "as-number":
+                        target.asn = w[3]
+                    continue
+                address = _canon(w[1])
+                peer = f.peers.setdefault(address, Peer(address))
                 if w[2] == "as-number":
-                    groups[w[1]].asn = w[3]
-                continue
-            address = _canon(w[1])
-            peer = f.peers.setdefault(address, Peer(address))
-            if w[2] == "as-number":
-                peer.asn = w[3]
-            else:
-                member[address] = w[3]
-            if ":" not in address and not comware:
-                peer.families.add(4)  # VRP: IPv4 peers are enabled in IPv4 unicast by default
-        elif grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text:
-            fam = 6 if "ipv6" in c.text else 4
-            for line in c.children:
-                lw = line.text.split()
-                target = groups.get(lw[1]) if len(lw) > 1 else None
-                if lw[0] == "peer" and lw[-1] == "enable" and len(lw) == 3:
-                    (target or f.peers.setdefault(_canon(lw[1]), Peer(_canon(lw[1])))
-                     ).families.add(fam)
-                elif lw[:2] == ["undo", "peer"] and lw[-1] == "enable" and len(lw) == 4:
-                    (groups.get(lw[2]) or f.peers.setdefault(_canon(lw[2]), Peer(_canon(lw[2])))
-                     ).families.discard(fam)
-                elif lw[0] == "network" and len(lw) >= 3:
-                    net = _network(lw[1], lw[2])
-                    if net is not None:
-                        f.networks[fam].append(net)
-                elif lw[0] == "network" and len(lw) == 2 and "/" in lw[1]:
-                    f.networks[fam].append(ipaddress.ip_network(lw[1], strict=False))
+                    peer.asn = w[3]
+                else:
+                    member[address] = w[3]
+                if fam:
+                    peer.families.add(fam)
+                elif ":" not in address and v4_default:
+                    peer.families.add(4)
+            elif w[0] == "peer" and w[-1] == "enable" and len(w) == 3:
+                (target or f.peers.setdefault(_canon(w[1]), Peer(_canon(w[1])))
+                 ).families.add(fam or 4)
+            elif w[:2] == ["undo", "peer"] and w[-1] == "enable" and len(w) == 4:
+                (groups.get(w[2]) or f.peers.setdefault(_canon(w[2]), Peer(_canon(w[2])))
+                 ).families.discard(fam or 4)
+            elif w[0] == "network" and len(w) >= 3:
+                net = _network(w[1], w[2])
+                if net is not None:
+                    f.networks[fam or 4].append(net)
+            elif w[0] == "network" and len(w) == 2 and "/" in w[1]:
+                net = ipaddress.ip_network(w[1], strict=False)
+                f.networks[net.version].append(net)
     for address, group in member.items():
         peer, g = f.peers[address], groups.get(group)
         if g is not None:

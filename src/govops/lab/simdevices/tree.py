@@ -45,7 +45,7 @@ class Node:
 _RANK = [(re.compile(p), r) for p, r in (
     (r"^version ", 0), (r"^sysname ", 1), (r"^(clock|irf|lldp|system-working-mode|xbar|"
                                           r"password-recovery|drop|set) ", 2),
-    (r"^ipv6$", 3), (r"^info-center ", 4), (r"^bfd$", 5), (r"^vlan ", 6),
+    (r"^ipv6$", 3), (r"^firewall ", 3), (r"^info-center ", 4), (r"^bfd$", 5), (r"^vlan ", 6),
     (r"^ip vpn-instance ", 7), (r"^(ospf|ospfv3) ", 8 if False else 14), (r"^acl ", 9),
     (r"^(aaa|domain|role|user-group|local-user)", 10), (r"^interface ", 12),
     (r"^bgp ", 13), (r"^route-policy ", 15), (r"^ip (ip|ipv6)-prefix ", 16),

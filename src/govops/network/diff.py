@@ -166,7 +166,9 @@ def _collapse_removed_peers(syntax: BgpSyntax, remediation: HConfig,
     """A peer gone from the intended config is removed with one `no neighbor X` /
     `undo peer X`. Negating its defining attribute (`remote-as`, `as-number`, its group)
     deletes the whole peer on FRR, VRP and Comware alike; every further negation of one of
-    its attributes would then be refused ("Specify remote-as or peer-group commands first")."""
+    its attributes would then be refused ("Specify remote-as or peer-group commands first").
+    The `undo peer X` goes where the peer was defined: the BGP view, or the address family
+    view that defines its peers (Comware 5's `ipv6-family`)."""
     peer_re = re.compile(rf"^(?:{syntax.negation})?{syntax.peer} (\S+)(?: |$)")
     for bgp in remediation.get_children(startswith=syntax.section):
         wanted = intended.get_child(equals=bgp.text)
@@ -175,26 +177,25 @@ def _collapse_removed_peers(syntax: BgpSyntax, remediation: HConfig,
             for line in wanted.all_children():
                 if m := peer_re.match(line.text):
                     keep.add(m.group(1))
-        gone: list[str] = []
+        gone: dict[str, HConfigChild | HConfig] = {}  # peer → the view that defines it
         for line in bgp.all_children():
             m = peer_re.match(line.text)
             if not m or not line.text.startswith(syntax.negation) or m.group(1) in keep:
                 continue
             words = line.text.split()
             if len(words) > 3 and words[3] in syntax.defining:
-                gone.append(m.group(1))
+                gone.setdefault(m.group(1), line.parent)
         if not gone:
             continue
-        removed = set(gone)
         for line in list(bgp.all_children()):
             m = peer_re.match(line.text)
-            if m and line.text.startswith(syntax.negation) and m.group(1) in removed:
+            if m and line.text.startswith(syntax.negation) and m.group(1) in gone:
                 line.delete()
+        for name, view in gone.items():
+            view.add_child(f"{syntax.negation}{syntax.peer} {name}").order_weight = -10
         for af in list(bgp.children):
             if af.text.startswith(syntax.families) and not af.children:
                 af.delete()
-        for name in dict.fromkeys(gone):
-            bgp.add_child(f"{syntax.negation}{syntax.peer} {name}").order_weight = -10
 
 
 def _keep_management(platform: str, remediation: HConfig) -> None:
@@ -499,7 +500,7 @@ def applied(platform: str, running: str, changes: list[str]) -> str:
     future = current.future(get_hconfig(driver, commands))
     if spec.bgp is not None:
         gone = {line.strip().split()[-1] for line in changes
-                if re.match(rf"^ {spec.bgp.negation}{spec.bgp.peer} \S+$", line)}
+                if re.match(rf"^ +{spec.bgp.negation}{spec.bgp.peer} \S+$", line)}
         for bgp in future.get_children(startswith=spec.bgp.section):
             for line in list(bgp.all_children()):
                 words = line.text.split()

@@ -3,15 +3,25 @@
 Rules (what a real network would do, simplified where no automation depends on it):
 - an OSPF (OSPFv3) neighbour is Full when both ends of a link (the two addresses of one /31
   or /127, or /30, /126) run OSPF process 1 on it, in the same area, with the same network
-  type, neither port shut, both devices up;
+  type, neither port shut, both devices up; a port runs OSPF by its own line (`ospf 1 area`,
+  `ospf enable 1 area`) or, on Comware 5, by a `network` of the area view that holds its
+  address;
+- Comware 5 forwards no IPv6 until `ipv6` is given in system view: without it, its IPv6
+  addresses count for nothing;
 - a BFD session is Up on such a Full link when both ends enable BFD for OSPF (VRP also needs
   the global `bfd`);
 - prefixes in OSPF reach every device joined to them through Full adjacencies;
 - a BGP session is Established when each end configures the other's address with the other's
-  AS, the family is enabled on both ends (VRP enables IPv4 peers by default; Comware and IPv6
-  need `peer X enable`), both are up, and each can reach the other's address (connected, or
-  through OSPF);
-- BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes.
+  AS, the family is enabled on both ends (VRP and Comware 5 enable IPv4 peers of the BGP view
+  by default; a peer defined inside an address family view, as Comware 5 defines its IPv6
+  peers in `ipv6-family`, is enabled there; Comware 7 and IPv6 otherwise need `peer X
+  enable`), both are up, and each can reach the other's address (connected, or through OSPF);
+- BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes;
+- a plane's OSPF (OSPFv3) process in a VPN instance (VRF-lite, ADR 0021) has its neighbours
+  Full on the same terms, across the two addresses of one link bound to the same instance
+  (a dot1q subinterface is up when its port is); they are listed under their process in the
+  OSPF displays. The planes' routing tables and leaks are not computed: the displays show
+  the public table, which is what the verifier reads.
 """
 
 from __future__ import annotations
@@ -40,6 +50,9 @@ class Port:
     bfd: bool = False
     up: bool = True
     vpn: str = ""
+    #: (process, area) of an OSPF (OSPFv3) process other than 1 on the port (a plane's).
+    plane_ospf: tuple[int, str] | None = None
+    plane_ospf6: tuple[int, str] | None = None
 
 
 @dataclass
@@ -65,6 +78,9 @@ class Facts:
     peers: dict[str, Peer] = field(default_factory=dict)
     networks: dict[int, list[IPNet]] = field(default_factory=lambda: {4: [], 6: []})
     statics: dict[int, list[IPNet]] = field(default_factory=lambda: {4: [], 6: []})
+    #: OSPF (OSPFv3) processes in a VPN instance: process → (router ID, instance).
+    planes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    planes6: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def _canon(address: str) -> str:
@@ -77,12 +93,16 @@ def _canon(address: str) -> str:
 def facts_of(dev: SimDevice) -> Facts:
     """Read the routing facts out of `dev`'s running config."""
     comware = grammar.family(dev.flavour) == "comware"
+    v5 = dev.flavour == "comware5"
     f = Facts(bfd_global=comware)
+    networks: list[tuple[int, str, ipaddress.IPv4Network]] = []  # Comware 5: (process, area, net)
     for top in dev.running.children:
         words = top.text.split()
+        if v5 and words[0] == "ospf" and len(words) > 1 and words[1].isdigit():
+            networks += _area_networks(int(words[1]), top)
         if top.text == "bfd":
             f.bfd_global = True
-        elif words[:2] == ["ospf", "1"]:
+        elif words[:2] == ["ospf", "1"] and "vpn-instance" not in words:
             f.ospf = True
             if "router-id" in words:
                 f.router_id = words[words.index("router-id") + 1]
@@ -91,21 +111,36 @@ def facts_of(dev: SimDevice) -> Facts:
             for c in top.children:
                 if c.text.startswith("router-id "):
                     f.router_id = f.router_id or c.text.split()[1]
+        elif words[0] in ("ospf", "ospfv3") and "vpn-instance" in words and words[1].isdigit():
+            vpn = words[words.index("vpn-instance") + 1]
+            rid = words[words.index("router-id") + 1] if "router-id" in words else next(
+                (c.text.split()[1] for c in top.children if c.text.startswith("router-id ")), "")
+            (f.planes if words[0] == "ospf" else f.planes6)[int(words[1])] = (rid, vpn)
         elif words[0] == "interface":
             f.ports.append(_port(top, comware, dev.ports_start_shut))
         elif words[0] == "bgp":
             f.asn = words[1]
-            _bgp(top, f, comware)
+            _bgp(top, f, v4_default=not comware or v5)
         elif words[:2] in (["ip", "route-static"], ["ipv6", "route-static"]):
             _static(words, f)
+    if v5:
+        _network_statements(f, networks)
+        if dev.running.find("ipv6") is None:  # IPv6 forwarding is off
+            for p in f.ports:
+                p.v6 = []
+            f.statics[6], f.networks[6] = [], []
+    up = {p.name: p.up for p in f.ports}
+    for p in f.ports:  # a dot1q subinterface is up when its port is
+        if "." in p.name:
+            p.up = p.up and up.get(p.name.split(".")[0], True)
     return f
 
 
 def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     name = node.text.split(None, 1)[1]
     p = Port(name)
-    physical = not name.lower().startswith(("loopback", "vlanif", "vlan-interface", "null", "meth",
-                                                "m-gigabit"))
+    physical = "." not in name and not name.lower().startswith(
+        ("loopback", "vlanif", "vlan-interface", "null", "meth", "m-gigabit"))
     shut = start_shut and physical
     for c in node.children:
         w = c.text.split()
@@ -113,12 +148,21 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
             p.v4 = ipaddress.IPv4Interface(f"{w[2]}/{w[3]}")
         elif w[:2] == ["ipv6", "address"] and len(w) >= 3 and "/" in w[2]:
             p.v6.append(ipaddress.IPv6Interface(w[2]))
-        elif w[:3] == ["ospf", "enable", "1"] and len(w) == 5:
-            p.ospf_area = w[4]
-        elif comware and w[:2] == ["ospf", "1"] and len(w) == 4:
-            p.ospf_area = w[3]
-        elif w[:2] == ["ospfv3", "1"] and len(w) == 4:
-            p.ospf6_area = w[3]
+        elif w[:2] == ["ospf", "enable"] and len(w) == 5 and w[2].isdigit():
+            if w[2] == "1":
+                p.ospf_area = w[4]
+            else:
+                p.plane_ospf = (int(w[2]), w[4])
+        elif comware and w[0] == "ospf" and len(w) == 4 and w[1].isdigit() and w[2] == "area":
+            if w[1] == "1":
+                p.ospf_area = w[3]
+            else:
+                p.plane_ospf = (int(w[1]), w[3])
+        elif w[0] == "ospfv3" and len(w) == 4 and w[1].isdigit() and w[2] == "area":
+            if w[1] == "1":
+                p.ospf6_area = w[3]
+            else:
+                p.plane_ospf6 = (int(w[1]), w[3])
         elif w[:2] == ["ospf", "network-type"]:
             p.network_type = w[2]
         elif w[:3] == ["ospf", "bfd", "enable"]:
@@ -133,49 +177,91 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     return p
 
 
-def _bgp(node, f: Facts, comware: bool) -> None:  # noqa: ANN001
+def _area_networks(process: int, node) -> list[tuple[int, str, ipaddress.IPv4Network]]:  # noqa: ANN001
+    """Comware 5's `network ADDR WILDCARD` lines of each area of an OSPF process."""
+    out = []
+    for area in node.children:
+        if not area.text.startswith("area "):
+            continue
+        for line in area.children:
+            w = line.text.split()
+            if w[0] == "network" and len(w) == 3:
+                try:
+                    out.append((process, area.text.split()[1],
+                                ipaddress.IPv4Network(f"{w[1]}/{w[2]}", strict=False)))
+                except ValueError:
+                    continue
+    return out
+
+
+def _network_statements(f: Facts, networks: list[tuple[int, str, ipaddress.IPv4Network]]
+                        ) -> None:
+    """Comware 5: a port runs the OSPF process (of its own routing table) whose area view has
+    a `network` holding its address; the first such `network` gives the area."""
+    for p in f.ports:
+        if p.v4 is None:
+            continue
+        for process, area, net in networks:
+            if p.v4.ip not in net:
+                continue
+            if process == 1 and not p.vpn and not p.ospf_area:
+                p.ospf_area = area
+            elif f.planes.get(process, ("", ""))[1] == p.vpn and p.vpn and p.plane_ospf is None:
+                p.plane_ospf = (process, area)
+
+
+def _bgp(node, f: Facts, v4_default: bool) -> None:  # noqa: ANN001
     """Peers with their AS and families; a peer in a group takes the group's AS (`group G
-    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in."""
+    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in.
+    `v4_default`: an IPv4 peer of the BGP view is enabled for IPv4 unless undone (VRP,
+    Comware 5). A peer or group defined inside an address family view belongs to that family
+    (Comware 5's `ipv6-family`)."""
     groups: dict[str, Peer] = {}
     member: dict[str, str] = {}
-    for c in node.children:
-        w = c.text.split()
-        if w[0] == "group" and len(w) >= 2:
-            groups[w[1]] = Peer(w[1], f.asn if w[2:3] == ["internal"] else "")
-    for c in node.children:
-        w = c.text.split()
-        if w[0] == "router-id":
-            f.bgp_router_id = w[1]
-        elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
-            if w[1] in groups:
+    views = [(node, 0)] + [(c, 6 if "ipv6" in c.text else 4) for c in node.children
+                           if grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text]
+    for view, fam in views:
+        for c in view.children:
+            w = c.text.split()
+            if w[0] == "group" and len(w) >= 2:
+                group = groups.setdefault(w[1], Peer(w[1]))
+                group.asn = f.asn if w[2:3] == ["internal"] else group.asn
+                if fam:
+                    group.families.add(fam)
+    for view, fam in views:
+        for c in view.children:
+            w = c.text.split()
+            target = groups.get(w[1]) if len(w) > 1 else None
+            if w[0] == "router-id" and not fam:
+                f.bgp_router_id = w[1]
+            elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
+                if target is not None:
+                    if w[2] == "as-number":
+                        target.asn = w[3]
+                    continue
+                address = _canon(w[1])
+                peer = f.peers.setdefault(address, Peer(address))
                 if w[2] == "as-number":
-                    groups[w[1]].asn = w[3]
-                continue
-            address = _canon(w[1])
-            peer = f.peers.setdefault(address, Peer(address))
-            if w[2] == "as-number":
-                peer.asn = w[3]
-            else:
-                member[address] = w[3]
-            if ":" not in address and not comware:
-                peer.families.add(4)  # VRP: IPv4 peers are enabled in IPv4 unicast by default
-        elif grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text:
-            fam = 6 if "ipv6" in c.text else 4
-            for line in c.children:
-                lw = line.text.split()
-                target = groups.get(lw[1]) if len(lw) > 1 else None
-                if lw[0] == "peer" and lw[-1] == "enable" and len(lw) == 3:
-                    (target or f.peers.setdefault(_canon(lw[1]), Peer(_canon(lw[1])))
-                     ).families.add(fam)
-                elif lw[:2] == ["undo", "peer"] and lw[-1] == "enable" and len(lw) == 4:
-                    (groups.get(lw[2]) or f.peers.setdefault(_canon(lw[2]), Peer(_canon(lw[2])))
-                     ).families.discard(fam)
-                elif lw[0] == "network" and len(lw) >= 3:
-                    net = _network(lw[1], lw[2])
-                    if net is not None:
-                        f.networks[fam].append(net)
-                elif lw[0] == "network" and len(lw) == 2 and "/" in lw[1]:
-                    f.networks[fam].append(ipaddress.ip_network(lw[1], strict=False))
+                    peer.asn = w[3]
+                else:
+                    member[address] = w[3]
+                if fam:
+                    peer.families.add(fam)
+                elif ":" not in address and v4_default:
+                    peer.families.add(4)
+            elif w[0] == "peer" and w[-1] == "enable" and len(w) == 3:
+                (target or f.peers.setdefault(_canon(w[1]), Peer(_canon(w[1])))
+                 ).families.add(fam or 4)
+            elif w[:2] == ["undo", "peer"] and w[-1] == "enable" and len(w) == 4:
+                (groups.get(w[2]) or f.peers.setdefault(_canon(w[2]), Peer(_canon(w[2])))
+                 ).families.discard(fam or 4)
+            elif w[0] == "network" and len(w) >= 3:
+                net = _network(w[1], w[2])
+                if net is not None:
+                    f.networks[fam or 4].append(net)
+            elif w[0] == "network" and len(w) == 2 and "/" in w[1]:
+                net = ipaddress.ip_network(w[1], strict=False)
+                f.networks[net.version].append(net)
     for address, group in member.items():
         peer, g = f.peers[address], groups.get(group)
         if g is not None:
@@ -241,6 +327,9 @@ class DeviceState:
     bfd: list[Adjacency] = field(default_factory=list)
     bgp: dict[int, list[Session]] = field(default_factory=lambda: {4: [], 6: []})
     routes: dict[int, list[Route]] = field(default_factory=lambda: {4: [], 6: []})
+    #: Neighbours of the planes' OSPF (OSPFv3) processes, by local process.
+    planes: dict[int, list[Adjacency]] = field(default_factory=dict)
+    planes6: dict[int, list[Adjacency]] = field(default_factory=dict)
 
 
 class _Topology:
@@ -253,14 +342,21 @@ class _Topology:
         self.owner: dict[str, str] = {}
         self.graph: dict[int, dict[str, set[str]]] = {4: {}, 6: {}}
         links: dict[IPNet, list[tuple[str, Port, IPIf]]] = {}
+        plane_links: dict[tuple[str, IPNet], list[tuple[str, Port, IPIf]]] = {}
         for n, f in facts.items():
             for p in f.ports:
                 for addr in [p.v4, *p.v6]:
-                    if addr is None or p.vpn:
+                    if addr is None:
+                        continue
+                    if p.vpn:
+                        if addr.network.prefixlen < addr.max_prefixlen:
+                            plane_links.setdefault((p.vpn, addr.network), []).append((n, p, addr))
                         continue
                     self.owner[str(addr.ip)] = n
                     if addr.network.prefixlen < addr.max_prefixlen:
                         links.setdefault(addr.network, []).append((n, p, addr))
+        for (vpn, net), ends in plane_links.items():
+            self._plane_adjacency(vpn, net, ends)
         out, graph = self.adj, self.graph
         for net, ends in links.items():
             if len(ends) != 2 or ends[0][0] == ends[1][0]:
@@ -285,6 +381,28 @@ class _Topology:
                 graph[6].setdefault(a, set()).add(b)
                 graph[6].setdefault(b, set()).add(a)
         self.routes: dict[str, dict[int, list[Route]]] = {}
+
+    def _plane_adjacency(self, vpn: str, net: IPNet, ends: list) -> None:  # noqa: ANN001
+        """Full across one plane link: both ends bound to `vpn`, each in a process of that
+        instance, in the same area, with the same network type, ports and devices up."""
+        if len(ends) != 2 or ends[0][0] == ends[1][0]:
+            return
+        (a, pa, xa), (b, pb, xb) = ends
+        if a not in self.up or b not in self.up or not (pa.up and pb.up):
+            return
+        fa, fb = self.facts[a], self.facts[b]
+        v4 = net.version == 4
+        sa, sb = (pa.plane_ospf, pb.plane_ospf) if v4 else (pa.plane_ospf6, pb.plane_ospf6)
+        procs_a, procs_b = (fa.planes, fb.planes) if v4 else (fa.planes6, fb.planes6)
+        if sa is None or sb is None or sa[1] != sb[1] or (v4 and pa.network_type != pb.network_type):
+            return
+        if procs_a.get(sa[0], ("", ""))[1] != vpn or procs_b.get(sb[0], ("", ""))[1] != vpn:
+            return
+        kind = "planes" if v4 else "planes6"
+        getattr(self.adj[a], kind).setdefault(sa[0], []).append(
+            Adjacency(b, procs_b[sb[0]][0], pa.name, str(xb.ip), sa[1]))
+        getattr(self.adj[b], kind).setdefault(sb[0], []).append(
+            Adjacency(a, procs_a[sa[0]][0], pb.name, str(xa.ip), sb[1]))
 
     def routes_of(self, n: str) -> dict[int, list[Route]]:
         """Direct, static and OSPF routes of `n` (computed once per topology)."""
@@ -384,7 +502,9 @@ class Estate:
         adj = topo.adj[name]
         routes = topo.routes_of(name)
         st = DeviceState(ospf=list(adj.ospf), ospf6=list(adj.ospf6), bfd=list(adj.bfd),
-                         routes={4: list(routes[4]), 6: list(routes[6])})
+                         routes={4: list(routes[4]), 6: list(routes[6])},
+                         planes={k: list(v) for k, v in adj.planes.items()},
+                         planes6={k: list(v) for k, v in adj.planes6.items()})
         self._sessions(name, topo, st)
         self._state[name] = (key, st)
         return st

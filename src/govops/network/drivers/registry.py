@@ -21,7 +21,8 @@ def driver_for(platform: str):  # noqa: ANN201 - a driver class
 
 def make_driver(view, creds, book: dict[str, tuple[str, int]] | None = None):  # noqa: ANN001, ANN201
     """A driver for one node (`NodeView`): its platform's class, the Netmiko device type its
-    model uses (the spec's `models.toml`), and where it listens (the address book, else its
+    model uses (the spec's `models.toml`) and its CLI flavour when the model names one, and
+    where it listens (the address book, else its
     management address on port 22)."""
     from govops.network.platforms import platform_spec
 
@@ -29,4 +30,6 @@ def make_driver(view, creds, book: dict[str, tuple[str, int]] | None = None):  #
     model = spec.models.get(view.model) if view.model else None
     device_type = (model.netmiko if model and model.netmiko else spec.netmiko_device_type)
     host, port = (book or {}).get(view.name, (view.mgmt_ipv4.split("/")[0], 22))
-    return driver_for(view.platform)(view.name, host, creds, port=port, device_type=device_type)
+    more = {"flavour": model.flavour} if model and model.flavour else {}
+    return driver_for(view.platform)(view.name, host, creds, port=port, device_type=device_type,
+                                     **more)

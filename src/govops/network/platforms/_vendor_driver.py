@@ -50,11 +50,14 @@ class VendorDriver:
     _USER, _SYSTEM = ">", "]"
 
     def __init__(self, name: str, host: str, creds: Credentials, timeout: float = 60,
-                 port: int = 22, device_type: str = ""):
+                 port: int = 22, device_type: str = "", flavour: str = ""):
         self.name = name
         self.host = host
         self.port = port
         self.device_type = device_type or self.default_device_type
+        #: The CLI where one Netmiko type serves two (the model table's `flavour`, e.g.
+        #: "comware5"); "" : the one the Netmiko type names.
+        self.flavour = flavour
         self._params = netmiko_params(host, self.device_type, creds, port)
         self._timeout = timeout
         self._conn: Any = None
@@ -219,16 +222,15 @@ class VendorDriver:
     def get_state(self) -> DeviceState:
         """Neighbours and routes from the platform's `display` commands, parsed by TextFSM. A
         protocol that is not configured prints nothing: that part stays empty."""
-        from govops.network.parse import UnreadableOutput, read_state
-        from govops.network.platforms import platform_spec
+        from govops.network.parse import UnreadableOutput, displays_of, read_state
 
         outputs = {}
-        for display in platform_spec(self.platform).displays:
+        for display in displays_of(self.platform, self.flavour):
             text = self.send(display.command)
             if text.strip():
                 outputs[display.command] = text
         try:
-            return read_state(self.platform, outputs, source=self.name)
+            return read_state(self.platform, outputs, source=self.name, flavour=self.flavour)
         except UnreadableOutput as exc:
             raise DeviceError(self.name, str(exc)) from exc
 

@@ -14,6 +14,7 @@ configs of their kind (`tests/network/<platform>/real/`, sources in its SOURCES.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import socket
@@ -142,3 +143,14 @@ def start(tmp: Path, blank: list[str], time_scale: float = 0.05) -> SimLab:
            "GOVOPS_KNOWN_HOSTS": str(known), "GOVOPS_NET_ADDRESSES": str(book),
            "GOVOPS_LAB_DIR": str(tmp / "lab")}
     return SimLab(estate_dir, estate, world, thread, seeds, env)
+
+
+def run_own_loop(coro) -> object:
+    """Run `coro` to completion on a loop of its own, leaving this thread's current event loop
+    as it was: `asyncio.run()` clears it, and Pulumi's mocks (tests/cloud, maybe later on the
+    same xdist worker) then await futures on a different loop ("await wasn't used with future")."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()

@@ -188,7 +188,7 @@ def test_commit_trial_rolls_back_when_its_timer_expires_and_abort_trial_at_once(
         cli.feed("interface LoopBack97\nquit\ncommit trial 60\ncommit\n")
         await asyncio.sleep(1.0)
         assert "LoopBack97" in cli.dev.display_current()  # confirmed: stays
-    asyncio.run(scenario())
+    simharness.run_own_loop(scenario())
 
 
 def test_comware_commit_delay_rollback_file_and_save() -> None:
@@ -208,7 +208,7 @@ def test_comware_commit_delay_rollback_file_and_save() -> None:
         assert "Succeeded in replacing" in cli.feed("n\n")
         assert "LoopBack98" not in cli.dev.display_current()
         assert "successfully" in cli.feed("save force\n")
-    asyncio.run(scenario())
+    simharness.run_own_loop(scenario())
 
 
 def test_comware5_has_no_commit_delay_but_a_rollback_file_and_asks_where_to_save() -> None:

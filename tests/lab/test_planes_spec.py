@@ -39,7 +39,7 @@ def test_every_router_and_twelve_isolated_instances(lab, estate) -> None:
     for r in lab.spec.routers:
         assert r.namespace == PREFIX + r.name  # never a name of the full lab's
         assert r.frr_daemons == (PLANE_DAEMONS if "@" in r.name else frr.DAEMONS)
-        assert "@" not in r.hostname
+        assert r.hostname == r.name  # FRR shows the UTS hostname: the config's, `@` and all
     mgmt = [ipaddress.IPv4Interface(r.mgmt_ipv4) for r in lab.spec.routers]
     assert len(set(mgmt)) == 38 and all(m.ip in ipaddress.ip_network("198.19.248.0/24")
                                         for m in mgmt)
@@ -110,6 +110,7 @@ def test_a_plane_instance_is_supervised_for_its_own_daemons() -> None:
     assert "  ospf6d) cmd=" in script and "bgpd" not in script and "bfdd" not in script
     command = frr.supervisor_command(Path("/r"), PLANE_DAEMONS)
     assert command.endswith("zebra staticd ospfd ospf6d")
-    start = frr.start_script(Path("/r"), "town-a-isolated", list(PLANE_DAEMONS), fresh=True,
+    start = frr.start_script(Path("/r"), "town-a@isolated", list(PLANE_DAEMONS), fresh=True,
                              apply_all=True, sshd_argv=None, supervised=PLANE_DAEMONS)
-    assert "hostname town-a-isolated" in start and "/bgpd" not in start
+    assert "printf %s town-a@isolated >/proc/sys/kernel/hostname" in start
+    assert "/bgpd" not in start

@@ -223,7 +223,8 @@ def start_script(
         for f in ACCT_FILES:
             src = q(str(rdir / "acct" / Path(f).name))
             lines.append(f"if [ -e {f} ]; then mount --bind {src} {f}; fi")
-        lines.append(f"hostname {q(hostname)}")
+        # through /proc: the kernel takes any name, hostname(1) refuses a plane instance's `@`
+        lines.append(f"printf %s {q(hostname)} >/proc/sys/kernel/hostname")
     for d in daemons:
         lines.append(
             f"{_daemon_command(d)} >>{log} 2>&1 </dev/null"

@@ -54,8 +54,9 @@ class RouterSpec:
 
     @property
     def hostname(self) -> str:
-        """Its UTS hostname (a plane instance's `@` is not allowed there: `router-plane`)."""
-        return self.name.replace("@", "-")
+        """Its UTS hostname: its name, `@` included for a plane instance (FRR shows the UTS
+        hostname in `show running-config`, so it must be the config's `hostname`)."""
+        return self.name
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ from govops.lab.spec import LAB_IPV4, LabSpec, LinkSpec, RouterSpec
 PLANE_DAEMONS: tuple[str, ...] = ("zebra", "staticd", "ospfd", "ospf6d")
 #: A leak veth's rate: it is a link inside one box.
 LEAK_MBPS = 10_000
+#: Devices started at the same time: starting one is mostly waiting (daemons opening their vty
+#: sockets, sshd), and a plane lab has half again as many devices as the full lab.
+START_PARALLELISM = 6
 #: The nftables table of the leak guards.
 GUARD_TABLE = "govops_leak"
 
@@ -155,7 +158,8 @@ def build(lab: PlaneLab, progress: routers.Progress | None = None,
           configs: Mapping[str, str] | None = None) -> routers.LabState:
     """Build the lab (`routers.build`), put up the leak guards and write the address book
     (`addresses.json` in the state directory). `configs`: each device's day-0 config."""
-    state = routers.build(lab.spec, progress=progress, configs=configs)
+    state = routers.build(lab.spec, progress=progress, configs=configs,
+                          parallelism=START_PARALLELISM)
     for guard in lab.guards:
         netns.run(["ip", "netns", "exec", guard.namespace, netns.tool("nft"), "-f", "-"],
                   input=guard.ruleset())

@@ -133,7 +133,8 @@ class TeardownReport:
 
 
 def build(spec: LabSpec, progress: Progress | None = None,
-          configs: Mapping[str, str] | None = None) -> LabState:
+          configs: Mapping[str, str] | None = None,
+          parallelism: int = START_PARALLELISM) -> LabState:
     """Create (or complete, or repair) the lab described by `spec`; return what runs.
 
     Idempotent: existing namespaces, veths, files and running daemons are kept; a dead daemon
@@ -143,6 +144,7 @@ def build(spec: LabSpec, progress: Progress | None = None,
     different lab. `progress` receives one line per step (one call at a time, possibly from a
     worker thread). A relative `state_dir` is resolved against the working directory.
     `configs`: router → its first config (day 0), used only where the router has none saved.
+    `parallelism`: routers started at the same time.
     """
     t0 = time.monotonic()
     say = _serialised(progress)
@@ -176,7 +178,7 @@ def build(spec: LabSpec, progress: Progress | None = None,
             _build_link(journal, link, where, say)
         _build_user(layout, journal, user, say)
         # routers start independently; a few at a time keeps both cores busy
-        with ThreadPoolExecutor(max_workers=START_PARALLELISM) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
             first = configs or {}
             for names in pool.map(lambda r: _start_router(layout, r, user, say, first.get(r.name)),
                                   spec.routers):

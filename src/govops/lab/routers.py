@@ -282,7 +282,7 @@ def _build_namespace(
     if ns not in netns.list_netns():
         journal.record(kind="netns", name=ns)
         netns.add_netns(ns)
-        say(f"{r.name}: namespace {ns} created")
+        say(f"{r.name}: namespace created" + (f" ({ns})" if ns != r.name else ""))
     if "mgmt0" not in netns.link_names(ns):
         if hif in root_links:  # our half-made pair from an earlier run
             netns.delete_link(hif)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from govops.errors import BadInput
+from govops.network.render import INSTANCE_SEPARATOR
 
 
 def driver_for(platform: str):  # noqa: ANN201 - a driver class
@@ -29,7 +30,29 @@ def make_driver(view, creds, book: dict[str, tuple[str, int]] | None = None):  #
     spec = platform_spec(view.platform)
     model = spec.models.get(view.model) if view.model else None
     device_type = (model.netmiko if model and model.netmiko else spec.netmiko_device_type)
-    host, port = (book or {}).get(view.name, (view.mgmt_ipv4.split("/")[0], 22))
+    book = book or {}
+    if view.name not in book and INSTANCE_SEPARATOR in view.name:
+        return Unaddressed(view.name, view.platform)
+    host, port = book.get(view.name, (view.mgmt_ipv4.split("/")[0], 22))
     more = {"flavour": model.flavour} if model and model.flavour else {}
     return driver_for(view.platform)(view.name, host, creds, port=port, device_type=device_type,
                                      **more)
+
+
+class Unaddressed:
+    """A plane instance (`router@plane`) the address book does not name: it has no management
+    address of its own in the estate, and its router's would reach the wrong device. Opening it
+    fails (unreachable), naming what to set."""
+
+    def __init__(self, name: str, platform: str):
+        self.name, self.platform = name, platform
+
+    def open(self) -> None:
+        from govops.network.drivers.base import DeviceError
+
+        raise DeviceError(self.name, "a plane instance is reached through the address book "
+                          "(GOVOPS_NET_ADDRESSES: {device: {host, port}}), which does not name "
+                          "it", unreachable=True)
+
+    def close(self) -> None:
+        """Nothing to close."""

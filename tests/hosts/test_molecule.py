@@ -108,7 +108,15 @@ def _machine() -> dict:
 
 def _digest_without_lab_users(path: str) -> str:
     """Digest of an account file without the router labs' `govlab-*` entries."""
-    kept = [ln for ln in Path(path).read_text().splitlines() if not ln.startswith("govlab-")]
+    kept = []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("govlab-"):
+            continue
+        fields = line.split(":")
+        if len(fields) == 4:  # a group: its member list may name a lab user (frrvty)
+            members = [m for m in fields[3].split(",") if m and not m.startswith("govlab-")]
+            line = ":".join(fields[:3] + [",".join(members)])
+        kept.append(line)
     return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
 

@@ -91,18 +91,7 @@ def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
         owner = owners.get(canonical)
         if owner and owner != view.name and (is_ready(owner) or canonical in up_bgp):
             exp.bgp[canonical] = owner
-    exp.routes4[str(ipaddress.ip_network(view.loopback_ipv4))] = "own loopback"
-    exp.routes6[str(ipaddress.ip_network(view.loopback_ipv6))] = "own loopback"
-    for name, node in estate.nodes.items():
-        if node.level != "province" or name == view.name:
-            continue
-        core = views[name]
-        v4 = str(ipaddress.ip_network(core.loopback_ipv4))
-        v6 = str(ipaddress.ip_network(core.loopback_ipv6))
-        if (is_ready(name) and exp.ospf) or v4 in was.routes4:
-            exp.routes4[v4] = f"loopback of {name}"
-        if (is_ready(name) and exp.ospf6) or v6 in was.routes6:
-            exp.routes6[v6] = f"loopback of {name}"
+    _expect_loopbacks(exp, view, _province_cores(estate, view, views), is_ready, was)
     return exp
 
 
@@ -114,7 +103,7 @@ def plane_expectation(estate: Estate, view: NodeView, ready: set[str],
     (router-id: that instance's loopback), its own loopback, and the province cores'
     loopbacks in the plane. No BFD and no BGP: a plane instance runs neither. `views` holds
     the instances' views under their names (`device_view`)."""
-    router, _, plane = view.name.partition(INSTANCE_SEPARATOR)
+    plane = view.name.partition(INSTANCE_SEPARATOR)[2]
 
     def is_ready(peer: str) -> bool:
         return f"{peer}{INSTANCE_SEPARATOR}{plane}" in ready or not estate.nodes[peer].managed
@@ -131,19 +120,36 @@ def plane_expectation(estate: Estate, view: NodeView, ready: set[str],
             exp.ospf[router_id] = peer.name
         if is_ready(iface.peer) or router_id in up_ospf6:
             exp.ospf6[router_id] = peer.name
+    _expect_loopbacks(exp, view, _province_cores(estate, view, views), is_ready, was)
+    return exp
+
+
+def _province_cores(estate: Estate, view: NodeView, views: dict[str, NodeView]
+                    ) -> list[tuple[str, NodeView]]:
+    """The province core routers other than `view`'s own router, each with its view in
+    `view`'s plane: the router itself for a router, its `core@plane` instance for an instance."""
+    router, sep, plane = view.name.partition(INSTANCE_SEPARATOR)
+    cores = []
+    for name, node in estate.nodes.items():
+        core = views.get(f"{name}{sep}{plane}" if sep else name)
+        if node.level == "province" and name != router and core is not None:
+            cores.append((name, core))
+    return cores
+
+
+def _expect_loopbacks(exp: Expectation, view: NodeView, cores: list[tuple[str, NodeView]],
+                      is_ready: Callable[[str], bool], was: DeviceState) -> None:
+    """`view`'s own loopbacks always; each core's once that core is ready and adjacencies are
+    expected, or when it was already routed before the change."""
     exp.routes4[str(ipaddress.ip_network(view.loopback_ipv4))] = "own loopback"
     exp.routes6[str(ipaddress.ip_network(view.loopback_ipv6))] = "own loopback"
-    for name, node in estate.nodes.items():
-        core = views.get(f"{name}{INSTANCE_SEPARATOR}{plane}")
-        if node.level != "province" or name == router or core is None:
-            continue
+    for name, core in cores:
         v4 = str(ipaddress.ip_network(core.loopback_ipv4))
         v6 = str(ipaddress.ip_network(core.loopback_ipv6))
         if (is_ready(name) and exp.ospf) or v4 in was.routes4:
             exp.routes4[v4] = f"loopback of {core.name}"
         if (is_ready(name) and exp.ospf6) or v6 in was.routes6:
             exp.routes6[v6] = f"loopback of {core.name}"
-    return exp
 
 
 def missing(exp: Expectation, state: DeviceState) -> list[str]:

@@ -45,6 +45,17 @@ def _processes(f: Facts, st, v6: bool) -> list[tuple[int, str, list]]:  # noqa: 
     return out + [(proc, rid, adj.get(proc, [])) for proc, (rid, _) in sorted(planes.items())]
 
 
+def _by_area(peers: list, head: Callable[[str], list[str]], row: Callable[[int, object], str]
+             ) -> list[str]:
+    """One process's neighbours grouped by area: each area's heading lines, then its rows.
+    `row` gets the neighbour's index in the whole process (the dead-time column varies by it)."""
+    out: list[str] = []
+    for area in sorted({a.area for a in peers}):
+        out += head(area)
+        out += [row(i, a) for i, a in enumerate(peers) if a.area == area]
+    return out
+
+
 def _vrp_ospf(f: Facts, st) -> str:  # noqa: ANN001
     out: list[str] = []
     for proc, rid, peers in _processes(f, st, v6=False):
@@ -61,12 +72,12 @@ def _vrp_ospf6(f: Facts, st) -> str:  # noqa: ANN001
     for proc, _, peers in _processes(f, st, v6=True):
         out = [f"OSPFv3 Process ({proc})", f"Total number of peer(s): {len(peers)}",
                f" Peer(s) in full state: {len(peers)}"]
-        for area in sorted({a.area for a in peers}):
-            out += [f"OSPFv3 Area ({area})",
-                    "Neighbor ID     Pri  State            Dead Time   Interface                "
-                    "Instance ID"]
-            out += [f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    {a.port:<24} 0"
-                    for i, a in enumerate(peers) if a.area == area]
+        out += _by_area(peers, lambda area: [
+            f"OSPFv3 Area ({area})",
+            "Neighbor ID     Pri  State            Dead Time   Interface                "
+            "Instance ID"],
+            lambda i, a: f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    "
+                         f"{a.port:<24} 0")
         blocks.append("\n".join(out))
     return "\n\n".join(blocks)
 
@@ -132,11 +143,11 @@ def _cw_ospf(f: Facts, st) -> str:  # noqa: ANN001
     for proc, rid, peers in _processes(f, st, v6=False):
         out += ["", f"         OSPF Process {proc} with Router ID {rid}",
                 "               Neighbor Brief Information"]
-        for area in sorted({a.area for a in peers}):
-            out += ["", f" Area: {area}",
-                    " Router ID       Address         Pri Dead-Time  State             Interface"]
-            out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -           "
-                    f"{a.port}" for i, a in enumerate(peers) if a.area == area]
+        out += _by_area(peers, lambda area: [
+            "", f" Area: {area}",
+            " Router ID       Address         Pri Dead-Time  State             Interface"],
+            lambda i, a: f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -"
+                         f"           {a.port}")
     return "\n".join(out)
 
 
@@ -144,12 +155,22 @@ def _cw_ospf6(f: Facts, st) -> str:  # noqa: ANN001
     out: list[str] = []
     for proc, rid, peers in _processes(f, st, v6=True):
         out += ["", f"                 OSPFv3 Process {proc} with Router ID {rid}"]
-        for area in sorted({a.area for a in peers}):
-            out += ["", f" Area: {area}", "-" * 73,
-                    " Router ID       Pri State             Dead-Time InstID Interface"]
-            out += [f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      {a.port}"
-                    for i, a in enumerate(peers) if a.area == area]
+        out += _by_area(peers, lambda area: [
+            "", f" Area: {area}", "-" * 73,
+            " Router ID       Pri State             Dead-Time InstID Interface"],
+            lambda i, a: f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      "
+                         f"{a.port}")
     return "\n".join(out)
+
+
+def _cw_peer_rows(sessions: list[Session]) -> list[str]:
+    """The peer rows of Comware's `display bgp peer` (Comware 5 and 7 print them alike)."""
+    rows = []
+    for s in sessions:
+        rcvd, sent = _msgs(s)
+        rows.append(f"  {_up(s.address):<20} {s.asn:>5} {rcvd:>8} {sent:>8} {0:>4} "
+                    f"{s.received:>7} {_updown(s.since)} {s.state}")
+    return rows
 
 
 def _cw_bgp(f: Facts, sessions: list[Session]) -> str:
@@ -161,11 +182,7 @@ def _cw_bgp(f: Facts, sessions: list[Session]) -> str:
            f" Total number of peers: {len(sessions):<19}Peers in established state: {up}", "",
            "  * - Dynamically created peer",
            "  Peer                    AS  MsgRcvd  MsgSent OutQ PrefRcv Up/Down  State", ""]
-    for s in sessions:
-        rcvd, sent = _msgs(s)
-        out.append(f"  {_up(s.address):<20} {s.asn:>5} {rcvd:>8} {sent:>8} {0:>4} "
-                   f"{s.received:>7} {_updown(s.since)} {s.state}")
-    return "\n".join(out)
+    return "\n".join(out + _cw_peer_rows(sessions))
 
 
 def _cw_bfd(f: Facts, st) -> str:  # noqa: ANN001
@@ -203,11 +220,11 @@ def _cw5_ospf(f: Facts, st) -> str:  # noqa: ANN001
     for proc, rid, peers in _processes(f, st, v6=False):
         out += ["", f"          OSPF Process {proc} with Router ID {rid}",
                 "                Neighbor Brief Information"]
-        for area in sorted({a.area for a in peers}):
-            out += ["", f" Area: {area}",
-                    " Router ID       Address         Pri Dead-Time Interface       State"]
-            out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}        "
-                    f"{_cw5_port(a.port):<15} Full/ -" for i, a in enumerate(peers) if a.area == area]
+        out += _by_area(peers, lambda area: [
+            "", f" Area: {area}",
+            " Router ID       Address         Pri Dead-Time Interface       State"],
+            lambda i, a: f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}        "
+                         f"{_cw5_port(a.port):<15} Full/ -")
     return "\n".join(out)
 
 
@@ -215,12 +232,12 @@ def _cw5_ospf6(f: Facts, st) -> str:  # noqa: ANN001
     out: list[str] = []
     for proc, _, peers in _processes(f, st, v6=True):
         out += ["", f"                   OSPFv3 Process ({proc})"]
-        for area in sorted({a.area for a in peers}):
-            out += [f" OSPFv3 Area ({area})",
-                    " Neighbor ID     Pri  State            Dead Time   Interface         "
-                    "Instance ID"]
-            out += [f" {a.router_id:<15}   1  Full/ -          00:00:3{i % 10}    "
-                    f"{_cw5_port(a.port):<17} 0" for i, a in enumerate(peers) if a.area == area]
+        out += _by_area(peers, lambda area: [
+            f" OSPFv3 Area ({area})",
+            " Neighbor ID     Pri  State            Dead Time   Interface         "
+            "Instance ID"],
+            lambda i, a: f" {a.router_id:<15}   1  Full/ -          00:00:3{i % 10}    "
+                         f"{_cw5_port(a.port):<17} 0")
     return "\n".join(out)
 
 
@@ -232,11 +249,7 @@ def _cw5_bgp(f: Facts, sessions: list[Session]) -> str:
            f" Local AS number : {f.asn}",
            f" Total number of peers : {len(sessions):<18}Peers in established state : {up}", "",
            "  Peer                    AS  MsgRcvd  MsgSent OutQ PrefRcv Up/Down  State", ""]
-    for s in sessions:
-        rcvd, sent = _msgs(s)
-        out.append(f"  {_up(s.address):<20} {s.asn:>5} {rcvd:>8} {sent:>8} {0:>4} "
-                   f"{s.received:>7} {_updown(s.since)} {s.state}")
-    return "\n".join(out)
+    return "\n".join(out + _cw_peer_rows(sessions))
 
 
 def _cw5_bfd(f: Facts, st) -> str:  # noqa: ANN001

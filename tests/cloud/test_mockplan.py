@@ -92,11 +92,7 @@ def test_a_quota_change_is_an_update_and_a_prefix_change_a_replace(base_plan):
 
 
 def test_the_runner_leaves_the_process_as_it_found_it():
-    try:
-        loop_before = asyncio.get_event_loop()
-    except RuntimeError:  # an earlier asyncio.run() in this worker left no current loop
-        loop_before = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop_before)
+    loop_before = asyncio.get_event_loop()
     trace_before = sdk_resource._get_stack_trace
     plan(h.tenant("hygiene", 5))
     assert asyncio.get_event_loop() is loop_before

@@ -172,6 +172,19 @@ def _only_journal(root: Path) -> str:
     return path.stem
 
 
+def _push_crashing_before_confirm(monkeypatch, sim, device: str, driver_cls: type,
+                                  root: Path) -> str:
+    """Push `device` alone and let govops die right before it confirms (the device's own
+    safety net, if any, still armed); the rollout's id."""
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=10)
+    with monkeypatch.context() as patch:
+        patch.setattr(driver_cls, "confirm", _crash)
+        with pytest.raises(Crash):
+            pushing.push(sim.estate_dir, device, options, root=root)
+    return _only_journal(root)
+
+
 def _county_ready(sim) -> None:
     """cnty-tianhe-1 starts blank; give it its intent so that its town can verify."""
     from govops.network.render import render_device
@@ -196,13 +209,7 @@ def test_resume_takes_over_a_trial_armed_and_never_confirmed(sim, tmp_path: Path
     dev = sim.world.devices[device]
     before = sim.running(device)
     root = tmp_path / "rollouts"
-    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
-                             verify_timeout_s=10)
-    with monkeypatch.context() as patch:
-        patch.setattr(driver_cls, "confirm", _crash)
-        with pytest.raises(Crash):
-            pushing.push(sim.estate_dir, device, options, root=root)
-    rollout_id = _only_journal(root)
+    rollout_id = _push_crashing_before_confirm(monkeypatch, sim, device, driver_cls, root)
     assert device in open_journal(root, rollout_id)[1].armed
     assert sim.world.call(lambda: dev.trial_pending)
     if ran_out:
@@ -270,13 +277,7 @@ def test_comware5_resume_takes_over_its_rollback_file(sim, tmp_path: Path, monke
     dev = sim.world.devices[device]
     before = sim.running(device)  # blank (BLANK), with a real Comware 5 box's own lines
     root = tmp_path / "rollouts"
-    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
-                             verify_timeout_s=10)
-    with monkeypatch.context() as patch:
-        patch.setattr(ComwareDriver, "confirm", _crash)
-        with pytest.raises(Crash):
-            pushing.push(sim.estate_dir, device, options, root=root)
-    rollout_id = _only_journal(root)
+    rollout_id = _push_crashing_before_confirm(monkeypatch, sim, device, ComwareDriver, root)
     assert device in open_journal(root, rollout_id)[1].armed
     assert not sim.world.call(lambda: dev.trial_pending)  # nothing on the device to run out
     if changed_meanwhile:

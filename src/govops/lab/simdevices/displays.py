@@ -97,7 +97,7 @@ def _vrp_routes4(routes: list[Route]) -> str:
            f"         Destinations : {len(routes)}        Routes : {len(routes)}", "",
            "Destination/Mask    Proto   Pre  Cost      Flags NextHop         Interface", ""]
     for r in routes:
-        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        dest = f"{r.address or r.prefix.network_address}/{r.prefix.prefixlen}"
         out.append(f"{dest:>19}   {r.proto:<7} {r.pref:<4} {r.cost:<11} {_flags(r):<3} "
                    f"{r.nexthop:<15} {r.port}")
     return "\n".join(out)
@@ -107,7 +107,7 @@ def _vrp_routes6(routes: list[Route]) -> str:
     out = ["Routing Table : _public_",
            f"         Destinations : {len(routes)}        Routes : {len(routes)}"]
     for r in routes:
-        out += ["", f" Destination  : {_up(str(r.prefix.network_address)):<40}"
+        out += ["", f" Destination  : {_up(r.address or str(r.prefix.network_address)):<40}"
                     f"PrefixLength : {r.prefix.prefixlen}",
                 f" NextHop      : {_up(r.nexthop):<40}Preference   : {r.pref}",
                 f" Cost         : {r.cost:<40}Protocol     : {r.proto}",
@@ -177,7 +177,7 @@ def _cw_routes4(routes: list[Route]) -> str:
     out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}", "",
            "Destination/Mask   Proto   Pre Cost        NextHop         Interface"]
     for r in routes:
-        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        dest = f"{r.address or r.prefix.network_address}/{r.prefix.prefixlen}"
         out.append(f"{dest:<18} {_CW_PROTO.get(r.proto, r.proto):<7} {r.pref:<3} {r.cost:<11} "
                    f"{r.nexthop:<15} {r.port}")
     return "\n".join(out)
@@ -186,7 +186,7 @@ def _cw_routes4(routes: list[Route]) -> str:
 def _cw_routes6(routes: list[Route]) -> str:
     out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}"]
     for r in routes:
-        dest = f"{_up(str(r.prefix.network_address))}/{r.prefix.prefixlen}"
+        dest = f"{_up(r.address or str(r.prefix.network_address))}/{r.prefix.prefixlen}"
         out += ["", f"Destination: {dest:<41}Protocol  : {_CW_PROTO.get(r.proto, r.proto)}",
                 f"NextHop    : {_up(r.nexthop):<41}Preference: {r.pref}",
                 f"Interface  : {r.port:<41}Cost      : {r.cost}"]
@@ -246,7 +246,13 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
         "display ipv6 routing-table": lambda: _cw_routes6(st.routes[6]),
     }
     fn = table.get(key)
-    return fn() if fn else None
+    if fn is None:
+        return None
+    if "routing-table" not in key:
+        return fn()
+    if key not in st.shown:  # a routing table changes only with the state: render it once
+        st.shown[key] = fn()
+    return st.shown[key]
 
 
 def _version(dev: SimDevice) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import select
 import time
 from typing import Any
 
@@ -135,7 +136,7 @@ class VendorDriver:
             conn.write_channel(conn.normalize_cmd(command))
             echo = re.escape(command.strip())
             text = self._read_until(rf"{echo}[^\n]*\n[\s\S]*?(?:{until})" if echo
-                                    else rf"\n[\s\S]*?(?:{until})")
+                                    else rf"\n[\s\S]*?(?:{until})", until)
         except DeviceError:
             raise
         except Exception as exc:
@@ -168,10 +169,10 @@ class VendorDriver:
         for line in lines:
             try:
                 conn.write_channel(conn.normalize_cmd(line))
-                text = self._read_until(until)
+                text = self._read_until(until, until)
                 while re.search(QUESTION, text.rstrip().rsplit("\n", 1)[-1]):
                     conn.write_channel(conn.normalize_cmd("y"))
-                    text += self._read_until(until)
+                    text += self._read_until(until, until)
             except DeviceError:
                 raise
             except Exception as exc:
@@ -183,21 +184,32 @@ class VendorDriver:
                 raise DeviceError(self.name, f"rejected: {refused} (at {line.strip()!r})")
         return "".join(output)
 
-    def _read_until(self, pattern: str) -> str:
+    def _read_until(self, pattern: str, end: str = "") -> str:
         """Read until `pattern` ends what the device printed; DeviceError when the session
-        closes or the device stays silent for the driver's timeout."""
+        closes or the device stays silent for the driver's timeout. `end` (a prompt or
+        question, anchored at the end) is tried on the last 512 characters first, so a
+        display of thousands of lines is searched once, not once per chunk read; between
+        chunks the session waits on the channel (select) rather than polling it."""
         conn, text = self._conn, ""
         deadline = time.monotonic() + self._timeout
+        whole, tail = re.compile(pattern), re.compile(end) if end else None
         while True:
-            text += conn.read_channel()
-            if re.search(pattern, text):
-                return text
+            chunk = conn.read_channel()
+            if chunk:
+                text += chunk
+                if (tail is None or tail.search(text[-512:])) and whole.search(text):
+                    return text
+                continue
             channel = conn.remote_conn
             if channel is None or channel.closed or channel.eof_received:
                 raise DeviceError(self.name, "the device closed the session")
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise DeviceError(self.name, f"no prompt within {self._timeout:.0f} s")
-            time.sleep(0.002)
+            try:
+                select.select([channel], [], [], min(left, 0.5))
+            except (OSError, ValueError, TypeError):  # not a selectable channel (tests' fakes)
+                time.sleep(0.002)
 
     def to_user_view(self) -> str:
         """`return` to the user view (answering N when asked to commit what is pending)."""

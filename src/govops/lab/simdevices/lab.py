@@ -271,6 +271,7 @@ class _ReadyFile:
 def main(argv: list[str]) -> int:
     """The simulator process: serve the spec until SIGTERM."""
     import asyncio
+    import gc
     import signal
 
     from govops.lab.simdevices.server import serve
@@ -278,6 +279,10 @@ def main(argv: list[str]) -> int:
 
     spec_path = Path(argv[0])
     world = world_from_spec(SimSpec.read(spec_path))
+    # The estate's config trees are millions of objects that live as long as the process:
+    # out of the collector's sight, a collection costs what a display allocates, not them.
+    gc.collect()
+    gc.freeze()
 
     async def run() -> None:
         stop = asyncio.Event()

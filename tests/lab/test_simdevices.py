@@ -238,3 +238,29 @@ def test_faults_unreachable_slow_reject_and_refused_commit(sim) -> None:
         conn.send_command("display version")
     assert time.monotonic() - started > 0.6
     world.set_fault("city-fs-2", slow_s=0.0)
+
+
+def test_route_lookups_show_one_prefix_and_parse_with_the_table_templates(sim) -> None:
+    """`display ip routing-table ADDRESS LENGTH` (and IPv6): exactly that prefix, read by the
+    whole table's template; nothing for a prefix the device has no route to. The vendor
+    driver's get_state(prefixes=…) reads these instead of the tables."""
+    from govops.lab.simdevices.displays import display
+    from govops.network.parse import parse_output
+
+    world = sim.world
+    for name in ("city-gz-1", "cnty-tianhe-1", "town-tianhe-a"):
+        dev = world.devices[name]
+        table = {4: "display ip routing-table", 6: "display ipv6 routing-table"}
+        for fam, command in table.items():
+            full = world.call(display, dev, world.estate, command)
+            rows = parse_output(dev.platform, command, full)
+            assert rows, (name, command)
+            first = rows[-1]
+            address = first.get("destination") or first.get("network")
+            length = first.get("mask") or first.get("prefix_length")
+            one = world.call(display, dev, world.estate, f"{command} {address} {length}")
+            assert ("Summary Count" if dev.platform == "huawei_vrp" else "Summary count") in one
+            got = parse_output(dev.platform, command, one)
+            assert [(r.get("destination") or r.get("network")) for r in got] == [address]
+            none = "192.0.2.99 32" if fam == 4 else "2001:db8:ffff::99 128"
+            assert world.call(display, dev, world.estate, f"{command} {none}") == ""

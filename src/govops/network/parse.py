@@ -45,6 +45,10 @@ class Display:
     template: str
     header: str
     fields: dict[str, str] = field(default_factory=dict)
+    #: For a routing table: the command showing one prefix (`{address}`, `{length}`), whose
+    #: output the same template reads. A device with thousands of routes then prints the few
+    #: the verifier checks instead of the whole table.
+    lookup: str = ""
 
 
 #: Prompt and echo lines a saved session holds (`<egress-1>display bgp peer`, `[~egress-1]`).

@@ -8,6 +8,8 @@ not configured prints nothing, as the devices do.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from collections.abc import Callable
 
@@ -247,12 +249,37 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
     }
     fn = table.get(key)
     if fn is None:
-        return None
+        return _lookup(key, st, vrp)
     if "routing-table" not in key:
         return fn()
     if key not in st.shown:  # a routing table changes only with the state: render it once
         st.shown[key] = fn()
     return st.shown[key]
+
+
+_LOOKUP = re.compile(r"display (ip|ipv6) routing-table (\S+) (\d+)")
+
+
+def _lookup(key: str, st, vrp: bool) -> str | None:  # noqa: ANN001
+    """`display ip routing-table ADDRESS LENGTH` (and IPv6): the routes of exactly that
+    prefix, in the table's layout with a `Summary Count` line; nothing when there is none."""
+    m = _LOOKUP.fullmatch(key)
+    if m is None:
+        return None
+    fam = 4 if m.group(1) == "ip" else 6
+    try:
+        net = ipaddress.ip_network(f"{m.group(2)}/{m.group(3)}", strict=False)
+    except ValueError:
+        return None
+    if net.version != fam:
+        return None
+    found = [r for r in st.routes[fam] if r.prefix.prefixlen == net.prefixlen and r.prefix == net]
+    if not found:
+        return ""
+    render = {(True, 4): _vrp_routes4, (True, 6): _vrp_routes6, (False, 4): _cw_routes4,
+              (False, 6): _cw_routes6}[(vrp, fam)]
+    return re.sub(r"Destinations : \d+\s+Routes : \d+",
+                  f"Summary {'Count' if vrp else 'count'} : {len(found)}", render(found), count=1)
 
 
 def _version(dev: SimDevice) -> str:

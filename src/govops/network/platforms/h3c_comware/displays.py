@@ -19,7 +19,10 @@ DISPLAYS = (
             r"Total Session Num", {"peer": "PEER", "state": "STATE",
                                    "interface": "INTERFACE"}),
     Display("display ip routing-table", "routes4", "ntc:hp_comware_display_ip_routing-table.textfsm",
-            r"Destination/Mask\s+Proto", {"prefix": "NETWORK", "length": "PREFIX_LENGTH"}),
+            r"Destination/Mask\s+Proto", {"prefix": "NETWORK", "length": "PREFIX_LENGTH"},
+            "display ip routing-table {address} {length}"),
     Display("display ipv6 routing-table", "routes6", "display_ipv6_routing-table.textfsm",
-            r"Destinations\s*:", {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"}),
+            r"Destinations\s*:|Summary\s+count\s*:",
+            {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"},
+            "display ipv6 routing-table {address} {length}"),
 )

@@ -249,7 +249,7 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
     }
     fn = table.get(key)
     if fn is None:
-        return _lookup(key, st, vrp)
+        return _lookup(key, estate, dev.name, vrp)
     if "routing-table" not in key:
         return fn()
     if key not in st.shown:  # a routing table changes only with the state: render it once
@@ -260,7 +260,7 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
 _LOOKUP = re.compile(r"display (ip|ipv6) routing-table (\S+) (\d+)")
 
 
-def _lookup(key: str, st, vrp: bool) -> str | None:  # noqa: ANN001
+def _lookup(key: str, estate: Estate, name: str, vrp: bool) -> str | None:
     """`display ip routing-table ADDRESS LENGTH` (and IPv6): the routes of exactly that
     prefix, in the table's layout with a `Summary Count` line; nothing when there is none."""
     m = _LOOKUP.fullmatch(key)
@@ -273,7 +273,7 @@ def _lookup(key: str, st, vrp: bool) -> str | None:  # noqa: ANN001
         return None
     if net.version != fam:
         return None
-    found = [r for r in st.routes[fam] if r.prefix.prefixlen == net.prefixlen and r.prefix == net]
+    found = estate.lookup(name, fam, net)
     if not found:
         return ""
     render = {(True, 4): _vrp_routes4, (True, 6): _vrp_routes6, (False, 4): _cw_routes4,

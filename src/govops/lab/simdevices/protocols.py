@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govops.lab.simdevices import grammar
-from govops.lab.simdevices.device import SimDevice
+from govops.lab.simdevices.device import FAULT_CHANGES, SimDevice
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPIf = ipaddress.IPv4Interface | ipaddress.IPv6Interface
@@ -235,15 +236,25 @@ class Route:
 
 @dataclass
 class DeviceState:
-    """What one device's `display` commands report."""
+    """What one device's `display` commands report (`routes` computed on first use: a
+    device of a province holds thousands, and most reads look a few up)."""
 
     ospf: list[Adjacency] = field(default_factory=list)
     ospf6: list[Adjacency] = field(default_factory=list)
     bfd: list[Adjacency] = field(default_factory=list)
     bgp: dict[int, list[Session]] = field(default_factory=lambda: {4: [], 6: []})
-    routes: dict[int, list[Route]] = field(default_factory=lambda: {4: [], 6: []})
     #: Rendered outputs that depend on this state only (the routing tables), by command.
     shown: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    table: dict[int, list[Route]] | None = field(default=None, repr=False, compare=False)
+    load: Callable[[], dict[int, list[Route]]] | None = field(default=None, repr=False,
+                                                             compare=False)
+
+    @property
+    def routes(self) -> dict[int, list[Route]]:
+        """The routing table, per IP version."""
+        if self.table is None:
+            self.table = self.load() if self.load is not None else {4: [], 6: []}
+        return self.table
 
 
 #: A network as integers: (IP version, network address, prefix length): hashed fast.
@@ -306,6 +317,7 @@ class _Topology:
         self.generation = 0
         self.routes: dict[str, dict[int, dict[NetKey, Route]]] = {}
         self._back: dict[str, dict[str, list[tuple[str, Peer]]]] = {}
+        self._hops: dict[tuple[str, int], tuple[dict[str, Adjacency], dict[str, int]]] = {}
 
     # -- keeping it current -------------------------------------------------------------------
     def update(self, changes: dict[str, tuple[Facts, bool]]) -> None:
@@ -324,7 +336,7 @@ class _Topology:
         if any([self._evaluate(key) for key in touched]):
             self._domains()
         self.generation += 1
-        self.routes, self._back = {}, {}
+        self.routes, self._back, self._hops = {}, {}, {}
 
     def _index(self, n: str, f: Facts, touched: set[NetKey]) -> None:
         lengths = self.lengths
@@ -464,9 +476,24 @@ class _Topology:
                                        "NULL0", _net_text(key, net))
             # OSPF: every prefix advertised by a device joined through Full adjacencies, by
             # the first hop towards it (breadth first)
-            graph = self.graph[fam]
-            if n not in graph:
-                continue
+            hop, order = self.hops(n, fam)
+            proto = "OSPF" if fam == 4 else "OSPFv3"
+            for other in order:
+                h = hop[other]
+                for key, net in _advertised(self.facts[other], fam):
+                    if key not in table:
+                        table[key] = Route(net, proto, 10, 1, h.address, h.port, _NET_TEXT[key])
+        return result
+
+    def hops(self, n: str, fam: int) -> tuple[dict[str, Adjacency], dict[str, int]]:
+        """The devices of `n`'s OSPF domain in breadth-first order (→ position), each with the
+        adjacency of `n` that leads to it (cached per generation)."""
+        cache = self._hops.get((n, fam))
+        if cache is not None:
+            return cache
+        graph = self.graph[fam]
+        hop: dict[str, Adjacency] = {}
+        if n in graph:
             hop = {peer: next(iter(links.values())) for peer, links in graph[n].items()}
             order = list(hop)
             i = 0
@@ -477,13 +504,32 @@ class _Topology:
                     if nxt not in hop and nxt != n:
                         hop[nxt] = hop[cur]
                         order.append(nxt)
-            proto = "OSPF" if fam == 4 else "OSPFv3"
-            for other in order:
-                h = hop[other]
-                for key, net in _advertised(self.facts[other], fam):
-                    if key not in table:
-                        table[key] = Route(net, proto, 10, 1, h.address, h.port, _NET_TEXT[key])
-        return result
+        cache = self._hops[(n, fam)] = (hop, {m: i for i, m in enumerate(hop)})
+        return cache
+
+    def lookup(self, n: str, fam: int, net: IPNet) -> Route | None:
+        """`n`'s direct, static or OSPF route of exactly `net` (what its routing table would
+        hold for it), without computing the whole table."""
+        if n not in self.up:
+            return None
+        key = (net.version, int(net.network_address), net.prefixlen)
+        f = self.facts[n]
+        found = None
+        for p, _fam, k, ip, addr, _ in _records(f):
+            if k == key and p.up and not p.vpn:
+                found = Route(addr.network, "Direct", 0, 0, ip, p.name, _NET_TEXT[key])
+        if found is not None:
+            return found
+        if any((s.version, int(s.network_address), s.prefixlen) == key for s in f.statics[fam]):
+            return Route(net, "Static", 60, 0, "0.0.0.0" if fam == 4 else "::", "NULL0",
+                         _net_text(key, net))
+        hop, position = self.hops(n, fam)
+        by = [m for m in self.adv[fam].get(key, ()) if m in position]
+        if not by:
+            return None
+        h = hop[min(by, key=position.__getitem__)]
+        return Route(net, "OSPF" if fam == 4 else "OSPFv3", 10, 1, h.address, h.port,
+                     _net_text(key, net))
 
     def route_to(self, n: str, address: str, fam: int) -> Route | None:
         """`n`'s route (the longest prefix) holding `address`."""
@@ -561,10 +607,23 @@ class Estate:
         self._facts: dict[str, tuple[int, Facts]] = {}
         self._remote: dict[str, tuple[Facts, bool]] = {}
         self._pending: dict[str, tuple[Facts, bool]] = {}
-        self._seen: dict[str, tuple[int, bool]] = {}
+        self._dirty: set[str] = set(devices)
+        self._faults_seen = -1
         self._topo = _Topology()
         self._state: dict[str, tuple[int, DeviceState]] = {}
         self._since: dict[str, dict[str, float]] = {}
+        for name, dev in devices.items():
+            self._watch(name, dev)
+
+    def _watch(self, name: str, dev: SimDevice) -> None:
+        """Note `dev`'s config changes (its facts are read again when the state is asked)."""
+        before = dev.on_change
+
+        def changed() -> None:
+            self._dirty.add(name)
+            if before is not None:
+                before()
+        dev.on_change = changed
 
     def set_remote(self, name: str, facts: Facts, down: bool) -> None:
         """Another shard's device: its routing facts and whether it is down."""
@@ -585,33 +644,54 @@ class Estate:
     def topology(self) -> _Topology:
         """The shared part of the state, brought up to date with every config and fault."""
         topo = self._topo
-        changes = self._pending
-        self._pending = {}
-        for n, dev in self.devices.items():
-            mark = (dev.version, dev.faults.down)
-            if self._seen.get(n) == mark:
-                continue
-            self._seen[n] = mark
+        if FAULT_CHANGES[0] != self._faults_seen:  # someone set a fault: who is down now?
+            self._faults_seen = FAULT_CHANGES[0]
+            self._dirty |= {n for n, d in self.devices.items() if (n in topo.up) == d.faults.down}
+        changes, self._pending = self._pending, {}
+        for n in self._dirty:
+            dev = self.devices[n]
             f = self.facts(n)
             old = topo.facts.get(n)
             if old is None or (n in topo.up) == dev.faults.down or (old is not f and old != f):
                 changes[n] = (f, dev.faults.down)
+        self._dirty = set()
         if changes:
             topo.update(changes)
         return topo
 
     def state(self, name: str) -> DeviceState:
-        """The state `name` reports now."""
+        """The state `name` reports now (its routing table computed when first read)."""
         topo = self.topology()
         cached = self._state.get(name)
         if cached is not None and cached[0] == topo.generation:
             return cached[1]
         st = topo.adjacencies(name)
-        routes = topo.routes_of(name)
-        st.routes = {4: list(routes[4].values()), 6: list(routes[6].values())}
         self._sessions(name, topo, st)
+        st.load = lambda: self._table(name, topo, st)
         self._state[name] = (topo.generation, st)
         return st
+
+    def lookup(self, name: str, fam: int, net: IPNet) -> list[Route]:
+        """`name`'s routes of exactly `net` (`display ip routing-table ADDRESS LENGTH`)."""
+        st = self.state(name)
+        if st.table is not None:
+            return [r for r in st.table[fam] if r.prefix.prefixlen == net.prefixlen
+                    and r.prefix == net]
+        topo = self._topo
+        route = topo.lookup(name, fam, net)
+        if route is None:  # learnt from the first Established peer that announces it
+            key = (net.version, int(net.network_address), net.prefixlen)
+            asn = topo.facts[name].asn
+            for s in st.bgp[fam]:
+                if s.state != "Established":
+                    continue
+                nets = topo.facts[topo.owner[s.address]].networks[fam]
+                if any((x.version, int(x.network_address), x.prefixlen) == key for x in nets):
+                    hop = topo.route_to(name, s.address, fam)
+                    route = Route(net, "IBGP" if s.asn == asn else "EBGP", 255, 0, s.address,
+                                  hop.port if hop else "-", _net_text(key, net))
+                    break
+        return [route] if route is not None else []
 
     def _sessions(self, n: str, topo: _Topology, st: DeviceState) -> None:
         now = time.time()
@@ -621,7 +701,6 @@ class Estate:
             since.pop(address, None)
         if not f.asn:
             return
-        have = {4: set(topo.routes_of(n)[4]), 6: set(topo.routes_of(n)[6])}
         for address, peer in f.peers.items():
             fam = 6 if ":" in address else 4
             state = self._peer_state(n, f, address, peer, fam, topo)
@@ -633,16 +712,27 @@ class Estate:
                 since.pop(address, None)
                 started, received = now, 0
             st.bgp[fam].append(Session(address, peer.asn, state, started, received))
-            if state == "Established":
-                hop = topo.route_to(n, address, fam)
-                proto = "IBGP" if peer.asn == f.asn else "EBGP"
-                for net in topo.facts[topo.owner[address]].networks[fam]:
+
+    def _table(self, n: str, topo: _Topology, st: DeviceState) -> dict[int, list[Route]]:
+        """`n`'s whole routing table: direct, static, OSPF, then what its Established BGP
+        peers announce."""
+        routes = topo.routes_of(n)
+        table = {4: list(routes[4].values()), 6: list(routes[6].values())}
+        f = topo.facts[n]
+        for fam in (4, 6):
+            have = set(routes[fam])
+            for s in st.bgp[fam]:
+                if s.state != "Established":
+                    continue
+                hop = topo.route_to(n, s.address, fam)
+                proto = "IBGP" if s.asn == f.asn else "EBGP"
+                for net in topo.facts[topo.owner[s.address]].networks[fam]:
                     key = (net.version, int(net.network_address), net.prefixlen)
-                    if key not in have[fam]:
-                        have[fam].add(key)
-                        st.routes[fam].append(Route(net, proto, 255, 0, address,
-                                                    hop.port if hop else "-",
-                                                    _net_text(key, net)))
+                    if key not in have:
+                        have.add(key)
+                        table[fam].append(Route(net, proto, 255, 0, s.address,
+                                                hop.port if hop else "-", _net_text(key, net)))
+        return table
 
     @staticmethod
     def _peer_state(n: str, f: Facts, address: str, peer: Peer, fam: int,

@@ -316,7 +316,6 @@ class _Topology:
         self.domain: dict[int, dict[str, int]] = {4: {}, 6: {}}
         self.generation = 0
         self.routes: dict[str, dict[int, dict[NetKey, Route]]] = {}
-        self._back: dict[str, dict[str, list[tuple[str, Peer]]]] = {}
         self._hops: dict[tuple[str, int], tuple[dict[str, Adjacency], dict[str, int]]] = {}
 
     # -- keeping it current -------------------------------------------------------------------
@@ -336,7 +335,7 @@ class _Topology:
         if any([self._evaluate(key) for key in touched]):
             self._domains()
         self.generation += 1
-        self.routes, self._back, self._hops = {}, {}, {}
+        self.routes, self._hops = {}, {}
 
     def _index(self, n: str, f: Facts, touched: set[NetKey]) -> None:
         lengths = self.lengths
@@ -569,16 +568,15 @@ class _Topology:
         return False
 
     def peers_towards(self, g: str, n: str) -> list[tuple[str, Peer]]:
-        """The peers `g` configures on addresses `n` owns."""
-        index = self._back.get(g)
-        if index is None:
-            index = {}
-            for a, p in self.facts[g].peers.items():
-                who = self.owner.get(a)
-                if who is not None:
-                    index.setdefault(who, []).append((a, p))
-            self._back[g] = index
-        return index.get(n, [])
+        """The peers `g` configures on addresses `n` owns, in `g`'s order (looked up by
+        `n`'s addresses: a province core has thousands of peers)."""
+        peers = self.facts[g].peers
+        out = [(ip, peers[ip]) for p, _, _, ip, _, _ in _records(self.facts[n])
+               if not p.vpn and ip in peers and self.owner.get(ip) == n]
+        if len(out) > 1:
+            order = {a: i for i, a in enumerate(peers)}
+            out = sorted(dict(out).items(), key=lambda item: order[item[0]])
+        return out
 
 
 def _advertised(f: Facts, fam: int) -> list[tuple[NetKey, IPNet]]:

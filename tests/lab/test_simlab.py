@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from govops.lab.procs import is_running, read_pid, terminate
+from govops.lab.procs import is_running, terminate
 from tests.conftest import ROOT
 from tests.lab import simharness
 
@@ -40,17 +40,18 @@ def simlab(tmp_path: Path):
                  "GOVOPS_NET_ADDRESSES"):
         env.pop(name, None)
     up = govops("lab", "up", "--simulated", "--estate", str(estate), "--address-base", base,
-                "--port", str(port), "--output", "json", env=env)
+                "--port", str(port), "--shards", "2", "--output", "json", env=env)
     pidfile = tmp_path / "lab" / "sim" / "sim.pid"
     try:
         assert up.returncode == 0, up.stderr
         yield {"estate": estate, "env": env, "port": port, "base": base,
                "up": json.loads(up.stdout), "dir": tmp_path / "lab" / "sim"}
     finally:
-        pid = read_pid(pidfile)
+        pids = [int(w) for w in pidfile.read_text().split()] if pidfile.exists() else []
         govops("lab", "down", "--simulated", env=env)
-        if pid is not None and is_running(pid):  # down failed: end it by its PID anyway
-            terminate([pid])
+        left = [pid for pid in pids if is_running(pid)]
+        if left:  # down failed: end them by their PIDs anyway
+            terminate(left)
 
 
 def test_up_status_login_and_down(simlab) -> None:
@@ -81,11 +82,13 @@ def test_up_status_login_and_down(simlab) -> None:
     again = govops("lab", "up", "--simulated", "--estate", str(simlab["estate"]),
                    "--address-base", simlab["base"], "--port", str(simlab["port"]),
                    "--output", "json", env=env)
-    assert json.loads(again.stdout)["pid"] == st["pid"]
-    pid = st["pid"]
+    assert json.loads(again.stdout)["pids"] == st["pids"]
+    pids = st["pids"]
+    assert len(pids) == st["shards"] == 2  # two simulator processes share the devices
+    assert {d["shard"] for d in managed.values()} == {0, 1}
     down = govops("lab", "down", "--simulated", "--output", "json", env=env)
-    assert json.loads(down.stdout) == {"processes": 1, "devices": 26, "lo_addresses": 0}
-    assert not is_running(pid) and not simlab["dir"].exists()
+    assert json.loads(down.stdout) == {"processes": 2, "devices": 26, "lo_addresses": 0}
+    assert not any(is_running(pid) for pid in pids) and not simlab["dir"].exists()
     with pytest.raises(OSError):
         socket.create_connection((city["host"], city["port"]), timeout=1).close()
     status = govops("lab", "status", env=env)

@@ -23,6 +23,7 @@ with warnings.catch_warnings():  # asyncssh imports DSA support that cryptograph
 from govops.lab.simdevices.cli import CliSession
 from govops.lab.simdevices.device import Faults, SimDevice
 from govops.lab.simdevices.protocols import Estate
+from govops.lab.simdevices.shards import ShardLink
 
 
 @dataclass
@@ -37,6 +38,8 @@ class World:
     time_scale: float = 1.0
     faults_file: Path | None = None
     estate: Estate = field(init=False)
+    #: With other simulator processes serving the rest of the estate: the link to them.
+    link: ShardLink | None = None
     _servers: dict[str, asyncio.AbstractServer] = field(default_factory=dict)
     _loop: asyncio.AbstractEventLoop | None = None
     _faults_mtime: float = 0.0
@@ -174,15 +177,26 @@ async def serve(world: World, ready: threading.Event | None = None,
     raise_fd_limit()
     world._loop = asyncio.get_running_loop()
     world.poll_faults()
+    stop = stop or asyncio.Event()
+    link = world.link
+    if link is not None:  # the whole estate's facts before the first login
+        link.publish(everything=True)
+        while not link.complete and not stop.is_set():
+            link.receive()
+            await asyncio.sleep(0.05)
+        link.receive()
     for name in world.devices:
         await world._listener(name)
     if ready is not None:
         ready.set()
-    stop = stop or asyncio.Event()
+    tick = 0.5 if link is None else 0.2
     while not stop.is_set():
         world.poll_faults()
+        if link is not None:
+            link.publish()
+            link.receive()
         try:
-            await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait_for(stop.wait(), tick)
         except TimeoutError:
             pass
     for server in world._servers.values():

@@ -121,12 +121,16 @@ def spec_from_estate(estate: Estate, *, host: str, first_port: int, username: st
     return SimSpec(username, password, str(host_key), devices, time_scale, faults_file)
 
 
-def world_from_spec(spec: SimSpec):  # noqa: ANN201 - a server.World
-    """The World a spec describes (devices built, nothing listening yet)."""
+def world_from_spec(spec: SimSpec, shard: int = 0, shards: int = 1):  # noqa: ANN201 - a World
+    """The World a spec describes (devices built, nothing listening yet); with `shards`, the
+    part shard number `shard` serves (`shards.shard_of`)."""
     from govops.lab.simdevices.server import World
+    from govops.lab.simdevices.shards import shard_of
 
     devices, listen = {}, {}
-    for d in spec.devices:
+    for i, d in enumerate(spec.devices):
+        if shard_of(i, shards) != shard:
+            continue
         flavour = grammar.FLAVOUR_OF.get(d.device_type)
         if flavour is None:
             raise LabError(f"{d.name}: no simulated CLI for Netmiko type {d.device_type!r}")

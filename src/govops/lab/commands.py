@@ -77,6 +77,10 @@ def up(
         None, "--shards", min=1,
         help="With --simulated: how many simulator processes share the devices (default: one "
              "per CPU)."),
+    timing: str = typer.Option(
+        "none", "--timing",
+        help="With --simulated: 'vendor' makes each device take as long to answer as a real "
+             "box (login, commands, commits, saves: ADR 0020); 'none' answers at once."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Build one namespace per router with blank FRR and sshd; carriers get their config.
@@ -87,7 +91,7 @@ def up(
     from govops.lab.from_estate import dc_spec, router_spec
 
     if simulated:
-        _sim_up(estate, address_base, port, time_scale, configured, output, shards)
+        _sim_up(estate, address_base, port, time_scale, configured, output, shards, timing)
         return
     _real_lab_allowed()
     loaded = load_estate(estate)
@@ -128,14 +132,16 @@ def up(
 
 
 def _sim_up(estate: Path, address_base: str | None, port: int, time_scale: float,
-            configured: str | None, output: Output, shards: int | None = None) -> None:
+            configured: str | None, output: Output, shards: int | None = None,
+            timing: str = "none") -> None:
     from govops.lab.simdevices import lab as simlab
 
     if not 1 <= port <= 65535:
         raise BadInput(f"--port {port}: not a TCP port")
     say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
     info = simlab.up(estate, _sim_dir(), address_base=address_base, port=port,
-                     time_scale=time_scale, configured=configured, progress=say, shards=shards)
+                     time_scale=time_scale, configured=configured, progress=say, shards=shards,
+                     timing=timing)
     if output is Output.json:
         emit_json({k: v for k, v in info.items() if k != "devices"}
                   | {"devices": len(info["devices"])})

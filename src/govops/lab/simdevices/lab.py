@@ -152,13 +152,18 @@ def _remove_from_lo(record: Path) -> int:
 def up(estate_dir: Path, state_dir: Path, *, address_base: str | None = None, port: int = 22,
        time_scale: float = 1.0, configured: str | None = None,
        progress: Callable[[str], None] | None = None, wait_s: float | None = None,
-       shards: int | None = None) -> dict:
+       shards: int | None = None, timing: str = "none") -> dict:
     """Serve every VRP/Comware node of the estate (idempotent for the same estate).
 
     `configured`: devices (`--limit` patterns) that start at their rendered intent, as if
     govops had pushed them already (rehearsing a change on part of a configured province);
     the others start blank but managed. `shards`: how many processes serve them (default:
-    one per CPU, at most one per device)."""
+    one per CPU, at most one per device). `timing`: "none" (devices answer at once) or
+    "vendor" (as long as a real box takes: `timing.VENDOR`)."""
+    from govops.lab.simdevices.timing import MODELS
+
+    if timing not in MODELS:
+        raise LabError(f"timing model {timing!r}: use one of {', '.join(MODELS)}")
     import warnings
 
     with warnings.catch_warnings():  # asyncssh imports DSA support that cryptography deprecates
@@ -202,6 +207,7 @@ def up(estate_dir: Path, state_dir: Path, *, address_base: str | None = None, po
                             per_device_host=True)
     if not spec.devices:
         raise LabError(f"{estate_dir}: no huawei_vrp or h3c_comware node to simulate")
+    spec.timing = timing
     where = _addresses(spec.devices, address_base)
     for d, (host, _) in zip(spec.devices, where, strict=True):
         d.host, d.port = host, port
@@ -261,7 +267,7 @@ def status(state_dir: Path) -> dict:
     shards = max(1, len(pids))
     return {
         "running": bool(pids) and live == pids, "pid": pids[0] if live == pids and pids else None,
-        "pids": live, "shards": shards,
+        "pids": live, "shards": shards, "timing": spec.timing,
         "estate": f["estate.txt"].read_text().strip() if f["estate.txt"].exists() else "",
         "known_hosts": str(f["known_hosts"]), "faults_file": str(f["faults.json"]),
         "devices": [{"name": d.name, "platform": d.platform, "model": d.model,

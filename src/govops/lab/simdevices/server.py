@@ -24,6 +24,7 @@ from govops.lab.simdevices.cli import CliSession
 from govops.lab.simdevices.device import Faults, SimDevice
 from govops.lab.simdevices.protocols import Estate
 from govops.lab.simdevices.shards import ShardLink
+from govops.lab.simdevices.timing import Timing
 
 
 @dataclass
@@ -37,6 +38,8 @@ class World:
     host_key: Path
     time_scale: float = 1.0
     faults_file: Path | None = None
+    #: Per CLI flavour, how long devices take to answer (`timing.VENDOR`); empty: at once.
+    timings: dict[str, Timing] = field(default_factory=dict)
     estate: Estate = field(init=False)
     #: With other simulator processes serving the rest of the estate: the link to them.
     link: ShardLink | None = None
@@ -135,12 +138,18 @@ class _Auth(asyncssh.SSHServer):
 
 async def _session(world: World, dev: SimDevice, process: asyncssh.SSHServerProcess) -> None:
     """One SSH channel: a shell (Netmiko), or one command (`ssh host display …`)."""
+    timing = world.timings.get(dev.flavour) if world.timings else None
     cli = CliSession(dev, world.estate, process.get_extra_info("username") or "admin",
-                     world.time_scale)
+                     world.time_scale, timing)
     try:
+        if timing is not None:
+            await asyncio.sleep(timing.login_s)
         if process.command:
             cli.paging = False
-            process.stdout.write(cli.run(process.command).replace("\n", "\r\n") + "\r\n")
+            text = cli.run(process.command)
+            if timing is not None:
+                await asyncio.sleep(timing.answer_s(process.command, text))
+            process.stdout.write(text.replace("\n", "\r\n") + "\r\n")
             return
         process.stdout.write(cli.greeting())
         while not (cli.closed or cli.drop):
@@ -150,6 +159,9 @@ async def _session(world: World, dev: SimDevice, process: asyncssh.SSHServerProc
             if dev.faults.slow_s:
                 await asyncio.sleep(dev.faults.slow_s)
             shown = cli.feed(data)
+            if cli.delay:  # what a real box of this flavour takes to answer (timing model)
+                delay, cli.delay = cli.delay, 0.0
+                await asyncio.sleep(delay)
             if cli.drop:
                 process.channel.get_connection().abort()
                 return

@@ -55,6 +55,8 @@ class SimSpec:
     devices: list[DeviceSpec]
     time_scale: float = 1.0
     faults_file: str = ""
+    #: How long devices take to answer: "none" (at once) or "vendor" (`timing.VENDOR`).
+    timing: str = "none"
 
     def write(self, path: Path) -> None:
         """Save as JSON (mode 600: it holds the password)."""
@@ -139,8 +141,16 @@ def world_from_spec(spec: SimSpec, shard: int = 0, shards: int = 1):  # noqa: AN
                                     fitted=tuple(d.fitted),
                                     faults=Faults(**d.faults))
         listen[d.name] = (d.host, d.port)
+    from govops.lab.simdevices.timing import timing_for
+
+    timings = {}
+    for dev in devices.values():
+        found = timing_for(spec.timing, dev.flavour)
+        if found is not None:
+            timings[dev.flavour] = found
     return World(devices, listen, spec.username, spec.password, Path(spec.host_key),
-                 spec.time_scale, Path(spec.faults_file) if spec.faults_file else None)
+                 spec.time_scale, Path(spec.faults_file) if spec.faults_file else None,
+                 timings)
 
 
 def known_hosts_lines(spec: SimSpec) -> list[str]:

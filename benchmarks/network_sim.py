@@ -1,9 +1,11 @@
 """Province rehearsal on simulated VRP and Comware devices (issue 14).
 
 Each measured rollout starts from a fresh simulator (`govops lab up --simulated`, devices on
-127.0.x.y: no root, no namespace, never the FRR lab) where the rolled-out devices are blank but
-managed and every other device already runs its intent (`--configured`), so verification sees
-the peers a real province would have. Each rollout is a real change with canary, level-by-level
+127.0.x.y: no root, no namespace, never the FRR lab). With `--change ntp` (the default) every
+device runs its intent and the province adds an NTP server: one line a device. With
+`--change blank` the rolled-out devices start blank but managed (their whole config is
+pushed) and every other device runs its intent (`--configured`). Either way verification sees
+the peers a real province would have, and each rollout runs with canary, level-by-level
 batches and verification of every BGP/OSPF/BFD session and route, exactly as `net push` runs
 on real devices. The simulator runs as `--shards` processes (default: one per CPU) and, by
 default, with the vendor timing model (`--timing vendor`: each device takes as long to answer
@@ -115,15 +117,37 @@ class Sim:
     port: int
     shards: int
     timing: str
+    #: Change "ntp": the estate before the change, whose intent every device starts at.
+    before: Path | None = None
+
+
+#: The real change `--change ntp` rolls out: the province adds an NTP server, so every
+#: device gets one line, then its sessions and routes are verified as in any push.
+NEW_NTP = "198.18.16.124"
+
+
+def ntp_change(estate: Path, work: Path) -> Path:
+    """A copy of `estate` with one more NTP server in province.yaml (the estate pushed)."""
+    changed = work / "estate-changed"
+    shutil.copytree(estate, changed)
+    path = changed / "province.yaml"
+    text, n = re.subn(r"ntp_servers: \[", f"ntp_servers: [{NEW_NTP}, ", path.read_text(), count=1)
+    if not n:
+        raise SystemExit(f"{path}: no ntp_servers list to add {NEW_NTP} to")
+    path.write_text(text)
+    return changed
 
 
 def sim_up(env: dict[str, str], estate: Path, rolled: str | None, sim: Sim) -> list[int]:
-    """A fresh simulator: `rolled` devices blank, the others at their intent; its PIDs."""
+    """A fresh simulator; its PIDs. Change "blank": `rolled` devices blank, the others at
+    their intent. Change "ntp": every device at the intent of the estate before the change."""
     govops(env, "lab", "down", "--simulated")
-    args = ["lab", "up", "--simulated", "--estate", str(estate), "--address-base", sim.base,
-            "--port", str(sim.port), "--shards", str(sim.shards), "--timing", sim.timing,
-            "--output", "json"]
-    if rolled:
+    args = ["lab", "up", "--simulated", "--estate", str(sim.before or estate), "--address-base",
+            sim.base, "--port", str(sim.port), "--shards", str(sim.shards), "--timing",
+            sim.timing, "--output", "json"]
+    if sim.before is not None:
+        args += ["--configured", "*"]
+    elif rolled:
         configured = configured_complement(estate, rolled)
         if configured:
             args += ["--configured", configured]
@@ -131,6 +155,11 @@ def sim_up(env: dict[str, str], estate: Path, rolled: str | None, sim: Sim) -> l
     if proc.returncode:
         raise SystemExit(f"lab up --simulated failed: {proc.stderr.strip()[-2000:]}")
     return [int(p) for p in json.loads(proc.stdout)["pids"]]
+
+
+CHANGES = {"ntp": f"every device at its intent, the province adds NTP server {NEW_NTP} (one "
+                  "line a device), full verification",
+           "blank": "the rolled-out devices start blank but managed, their whole config pushed"}
 
 
 def cpu_s(pid: int) -> float:
@@ -254,6 +283,10 @@ def main() -> None:
                         help="simulator processes (default: one per CPU)")
     parser.add_argument("--timing", choices=("vendor", "none"), default="vendor",
                         help="how long simulated devices take to answer (default: vendor)")
+    parser.add_argument("--change", choices=("ntp", "blank"), default="ntp",
+                        help="ntp (default): every device runs its intent and the province adds "
+                             f"an NTP server ({NEW_NTP}: one line a device); blank: the rolled-out "
+                             "devices start blank but managed (their whole config is pushed)")
     parser.add_argument("--extranet-only", action="store_true",
                         help="drop the estate's routing planes first (the simulator does not "
                              "speak the planes' VRF-lite yet)")
@@ -278,11 +311,14 @@ def main() -> None:
             shutil.copytree(args.estate, work / "estate")
             estate = work / "estate"
         extranet_only(estate)
+    if args.change == "ntp":
+        sim.before, estate = estate, ntp_change(estate, work)
     mem = PeakMemory()
     rows = []
     load_before = os.getloadavg()
     started = time.monotonic()
-    print(f"simulator: {sim.shards} processes, timing model {sim.timing!r}"
+    print(f"change: {CHANGES[args.change]}; simulator: {sim.shards} processes, timing model "
+          f"{sim.timing!r}"
           + (", extranet plane only" if args.extranet_only else "")
           + f"; {os.cpu_count()} cores, load {load_before[0]:.1f}", flush=True)
     try:
@@ -316,7 +352,8 @@ def _brief(r: dict) -> str:
 def report(rows: list[dict], sim: Sim, args: argparse.Namespace, load_before: tuple,
            seconds: float) -> None:
     """Every figure issue 14 asks for, and the targets against what came out."""
-    print(f"\nsimulator: {sim.shards} processes; timing model {sim.timing!r}"
+    print(f"\nchange: {CHANGES[args.change]}")
+    print(f"simulator: {sim.shards} processes; timing model {sim.timing!r}"
           + (" (device waits per ADR 0020's addendum; protocol convergence not modelled)"
              if sim.timing == "vendor" else " (devices answer at once)")
           + ("; extranet plane only (--extranet-only)" if args.extranet_only else ""))

@@ -44,9 +44,11 @@ def _connector():
 
 
 def _intended(estate: Estate, devices: list[str]) -> dict[str, str]:
-    from govops.network.render import render_device
+    """Every device's intended config, rendered before any device is touched (the estate-wide
+    context once: render_device per device recomputes it, quadratic in a province)."""
+    from govops.network.render import render_all
 
-    return {name: render_device(estate, name) for name in devices}
+    return render_all(estate, devices)
 
 
 def _remediation():

@@ -196,11 +196,11 @@ def up(estate_dir: Path, state_dir: Path, *, address_base: str | None = None, po
     seeds = None
     if configured:
         from govops.network.diff import select
-        from govops.network.render import render_device
+        from govops.network.render import render_all
 
         names = select(estate, configured)
         say(f"rendering {len(names)} devices that start configured")
-        seeds = {n: render_device(estate, n) for n in names}
+        seeds = render_all(estate, names)
     spec = spec_from_estate(estate, host="", first_port=0, username=login["username"],
                             password=login["password"], host_key=f["host_key"], seeds=seeds,
                             time_scale=time_scale, faults_file=str(f["faults.json"]),

@@ -406,8 +406,9 @@ def report(rows: list[dict], sim: Sim, args: argparse.Namespace, load_before: tu
     else:
         print("- govops >= 3x Ansible: not measured")
     if rows:
-        print(f"- peak memory: govops {max(r['govops_mib'] for r in pushes) if pushes else 0} "
-              f"MiB, simulator {max(r['simulator_mib'] for r in rows)} MiB per process, "
+        print("- peak memory: govops net push "
+              + (f"{max(r['govops_mib'] for r in pushes)} MiB" if pushes else "not run")
+              + f", simulator {max(r['simulator_mib'] for r in rows)} MiB per process, "
               f"{max(r['simulator_mib_sum'] for r in rows)} MiB for all {sim.shards}")
 
 

@@ -29,8 +29,10 @@ The machine is shared: run the whole Guangdong estate by hand, when nobody else 
     .venv/bin/python benchmarks/network_sim.py --profile guangdong --limit 'yunfu-*' \\
         --workers 16 --subset '' --ansible-forks 0                 # 77 devices, a small run
 
-`--extranet-only` removes the estate's routing planes first (the isolated plane's VRF-lite),
-for a simulator that does not speak them yet; the printout says so.
+The simulator speaks the planes' VRF-lite (VPN instances, subinterfaces, the planes' OSPF
+processes; ADR 0020's addenda), so the estate runs with its planes by default.
+`--extranet-only` removes them first, for a run of the extranet plane alone (as the figures
+measured before the simulator spoke them were); the printout says so.
 """
 
 from __future__ import annotations
@@ -292,8 +294,8 @@ def main() -> None:
                              f"an NTP server ({NEW_NTP}: one line a device); blank: the rolled-out "
                              "devices start blank but managed (their whole config is pushed)")
     parser.add_argument("--extranet-only", action="store_true",
-                        help="drop the estate's routing planes first (the simulator does not "
-                             "speak the planes' VRF-lite yet)")
+                        help="drop the estate's routing planes first: the extranet plane alone "
+                             "(not needed for the simulator, which speaks the planes' VRF-lite)")
     parser.add_argument("--frr", action="store_true",
                         help="also rerun benchmarks/network_lab.py (root; rebuilds the FRR lab)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")

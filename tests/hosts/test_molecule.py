@@ -41,7 +41,7 @@ ROLE_FILES = ["/usr/share/pam-configs/govops-faillock", "/usr/share/pam-configs/
               "/var/lib/prometheus/node-exporter/govops.prom"]
 WATCHED_FILES = ["/etc/ssh/sshd_config", "/etc/login.defs", "/etc/issue.net", "/etc/apt/sources.list",
                  "/etc/security/faillock.conf", "/etc/security/pwquality.conf", "/etc/default/chrony",
-                 "/etc/passwd", "/etc/group", "/etc/pam.d/common-auth", "/etc/pam.d/common-password"]
+                 "/etc/pam.d/common-auth", "/etc/pam.d/common-password"]
 ROLE_USERS = {"_chrony", "prometheus"}
 
 
@@ -95,12 +95,29 @@ def _machine() -> dict:
         "role_users": users & ROLE_USERS,
         "role_files": [f for f in ROLE_FILES if Path(f).exists()],
         "files": {f: _digest(f) for f in WATCHED_FILES},
+        # the router labs' login users (govlab-*) come and go with the own-lab tests beside
+        # these scenarios; any other user or group change is still the roles' leak
+        "accounts": {f: _digest_without_lab_users(f) for f in ("/etc/passwd", "/etc/group")},
         "var_lib_containers": Path("/var/lib/containers").exists(),
         "run_libpod": Path("/run/libpod").exists(),
         "home_molecule": sorted(str(p) for p in Path.home().glob(".ansible/tmp/molecule.*"))
         + sorted(str(p) for p in Path.home().glob(".cache/molecule")),
         "leftovers": [x for x in _leftovers() if not x.startswith("process ")],
     }
+
+
+def _digest_without_lab_users(path: str) -> str:
+    """Digest of an account file without the router labs' `govlab-*` entries."""
+    kept = []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("govlab-"):
+            continue
+        fields = line.split(":")
+        if len(fields) == 4:  # a group: its member list may name a lab user (frrvty)
+            members = [m for m in fields[3].split(",") if m and not m.startswith("govlab-")]
+            line = ":".join(fields[:3] + [",".join(members)])
+        kept.append(line)
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
 
 def _leftovers() -> list[str]:

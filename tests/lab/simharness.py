@@ -3,20 +3,25 @@ fixture itself (no namespace, no root, never the shared lab).
 
 The estate is inventories/lab with every router switched to a vendor: province, city and
 egress routers are CloudEngine 6881 (VRP V8, `huawei_vrpv8`), counties and towns S5731 (VRP V5,
-`huawei`), the Tianhe towns H3C S5560X (Comware 7, `hp_comware`); the two carriers stay
-unmanaged. Devices start with their rendered intent unless a test names them as blank: those
-start *blank but managed* (name and management port) plus the unmanaged lines of one of part 1's
-real configs (`tests/network/<platform>/real/`, sources in its SOURCES.md).
+`huawei`), the Tianhe towns H3C: town-tianhe-a an S5560X (Comware 7, `hp_comware`),
+town-tianhe-b an MSR 26-30 (Comware 5, `hp_comware` too); the two carriers stay unmanaged.
+Both planes stay: town-tianhe-a and town-nanhai-a attach to the isolated plane, which their
+counties, cities and the core carry as VRF-lite (ADR 0021), with the leak at prov-core-1.
+Devices start with their rendered intent unless a test names them as blank: those start *blank
+but managed* (name and management port) plus the unmanaged lines of one of part 1's real
+configs of their kind (`tests/network/<platform>/real/`, sources in its SOURCES.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from govops.estate.devices import device_model
 from govops.estate.estate import Estate
 from govops.estate.loader import load_estate
 from govops.estate.views import node_view
@@ -25,9 +30,11 @@ from govops.lab.simdevices.server import SimulatorThread, World
 from govops.lab.simdevices.spec import blank_config, known_hosts_lines, spec_from_estate, world_from_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Part 1's real configs whose unmanaged lines seed a blank device, per platform.
+#: Part 1's real configs whose unmanaged lines seed a blank device, per platform (or per
+#: model flavour, where the model table names one).
 UNMANAGED_SOURCE = {"huawei_vrp": ROOT / "tests/network/huawei_vrp/real/s5735_access.cfg",
-                    "h3c_comware": ROOT / "tests/network/h3c_comware/real/s5130_ei_access.cfg"}
+                    "h3c_comware": ROOT / "tests/network/h3c_comware/real/s5130_ei_access.cfg",
+                    "comware5": ROOT / "tests/network/h3c_comware/real/msr2630_comware5.cfg"}
 #: Top-level blocks govops manages (never seeded as the site's own lines).
 _MANAGED_HEADS = re.compile(r"^(sysname|interface|bgp|ospf|ospfv3|route-policy|acl|ip ip-prefix|"
                             r"ip ipv6-prefix|ip prefix-list|ipv6 prefix-list|ip vpn-instance|bfd|"
@@ -39,26 +46,27 @@ def vendor_estate(target: Path) -> Path:
     shutil.copytree(ROOT / "inventories" / "lab", target / "estate",
                     ignore=shutil.ignore_patterns("ansible.yml"))
     shutil.copytree(ROOT / "inventories" / "policy", target / "policy")
-    # The extranet plane only: the simulator does not speak the planes' VRF-lite config yet
-    # (VPN instances on dot1q subinterfaces, issue 15); the FRR lab carries the isolated plane.
-    (target / "estate" / "planes.yaml").unlink()
     path = target / "estate" / "network.yaml"
     text = re.sub(r"platform: frr", "platform: huawei_vrp", path.read_text())
-    text = re.sub(r",\s*planes: \[extranet, isolated\]", "", text)
     lines = []
     for line in text.splitlines(keepends=True):
         if re.search(r"level: (province|city|egress)\b", line):
             line = line.replace("platform: huawei_vrp", "platform: huawei_vrp, model: CE6881")
         if "name: town-tianhe" in line:
             line = line.replace("platform: huawei_vrp", "platform: h3c_comware")
+        if "name: town-tianhe-b" in line:
+            line = line.replace("platform: h3c_comware", "platform: h3c_comware, model: MSR2630")
         lines.append(line)
     path.write_text("".join(lines))
     return target / "estate"
 
 
-def unmanaged_lines(platform: str) -> str:
-    """The site's own top-level blocks of a real config (AAA, SNMP, syslog, STP, vty…)."""
-    root = tree.parse(UNMANAGED_SOURCE[platform].read_text())
+def unmanaged_lines(estate: Estate, name: str) -> str:
+    """The site's own top-level blocks of a real config of the device's kind (AAA, SNMP,
+    syslog, STP, vty…)."""
+    view = node_view(estate, name)
+    flavour = device_model(view.platform, view.model).flavour
+    root = tree.parse(UNMANAGED_SOURCE[flavour or view.platform].read_text())
     keep = tree.Node("", [n for n in root.children if not _MANAGED_HEADS.match(n.text)])
     return "\n".join(keep.lines())
 
@@ -66,7 +74,7 @@ def unmanaged_lines(platform: str) -> str:
 def seeded_blank(estate: Estate, name: str) -> str:
     """A blank-but-managed device holding the site's unmanaged lines."""
     view = node_view(estate, name)
-    return blank_config(view).replace("#\nreturn\n", "") + unmanaged_lines(view.platform) + "\nreturn\n"
+    return blank_config(view).replace("#\nreturn\n", "") + unmanaged_lines(estate, name) + "\nreturn\n"
 
 
 def free_ports(count: int) -> int:
@@ -135,3 +143,14 @@ def start(tmp: Path, blank: list[str], time_scale: float = 0.05) -> SimLab:
            "GOVOPS_KNOWN_HOSTS": str(known), "GOVOPS_NET_ADDRESSES": str(book),
            "GOVOPS_LAB_DIR": str(tmp / "lab")}
     return SimLab(estate_dir, estate, world, thread, seeds, env)
+
+
+def run_own_loop(coro) -> object:
+    """Run `coro` to completion on a loop of its own, leaving this thread's current event loop
+    as it was: `asyncio.run()` clears it, and Pulumi's mocks (tests/cloud, maybe later on the
+    same xdist worker) then await futures on a different loop ("await wasn't used with future")."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.close()

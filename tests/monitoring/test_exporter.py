@@ -335,7 +335,9 @@ def test_cli_exporter_with_bad_estate_and_database_keeps_serving(lab_copy: Path)
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                     break
             except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "exporter not ready"
+                if proc.poll() is not None:
+                    pytest.fail(f"exporter exited {proc.returncode}: {proc.stderr.read()[-2000:]}")
+                assert time.monotonic() < deadline, "exporter not ready after 30 s"
                 time.sleep(0.2)
         time.sleep(6)  # a few more refreshes: still one line per source
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:

@@ -38,7 +38,8 @@ def _display(path: Path):
 def test_template_reads_recorded_output(path: Path) -> None:
     platform, display = _display(path)
     rows = parse_output(platform, display.command, path.read_text())
-    state = read_state(platform, {display.command: path.read_text()})
+    flavour = "" if "" in display.flavours else display.flavours[0]
+    state = read_state(platform, {display.command: path.read_text()}, flavour=flavour)
     expected = json.loads(path.with_suffix(".json").read_text())
     if display.feeds.startswith("routes"):
         got = [{"prefix": f"{r[display.fields['prefix'].lower()]}/"
@@ -129,3 +130,33 @@ def test_cli_net_parse(tmp_path: Path) -> None:
                   "display bgp ipv6 peer", str(garbage), "--output", "json")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "could not read `display bgp ipv6 peer`" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_comware5_device_is_asked_its_own_bgp_commands() -> None:
+    """Comware 5 prints IPv4 peers with `display bgp peer` and IPv6 ones with `display bgp
+    ipv6 peer` (it refuses Comware 7's `display bgp peer ipv4`); the rest is shared, and the
+    shared templates read Comware 5's layouts (tests/network/h3c_comware/displays/*/
+    msr2630_comware5.txt)."""
+    recorded = {}
+    for path in CASES:
+        platform, display = _display(path)
+        if platform == "h3c_comware" and path.stem == "msr2630_comware5":
+            recorded[display.command] = path.read_text()
+    asked = []
+
+    def run(command: str) -> str:
+        asked.append(command)
+        return recorded[command]
+
+    state = read_device_state("h3c_comware", run, source="town-tianhe-b", flavour="comware5")
+    assert "display bgp peer" in asked and "display bgp ipv6 peer" in asked
+    assert not {"display bgp peer ipv4", "display bgp peer ipv6"} & set(asked)
+    assert sorted(asked) == sorted(recorded)
+    assert {(n.peer, n.up) for n in state.bgp} == {("198.18.0.1", True), ("198.18.0.2", False),
+                                                   ("2001:db8::1", True), ("2001:db8::2", True)}
+    assert {(n.peer, n.interface, n.up) for n in state.ospf} == {
+        ("198.18.0.11", "GE0/1", True), ("198.18.0.12", "GE0/2", False)}
+    assert {n.peer for n in state.ospf6 if n.up} == {"198.18.0.11", "198.18.0.12"}
+    assert {n.peer for n in state.bfd if n.up} == {"198.18.64.60", "198.18.64.62"}
+    assert "2001:db8:1000:100::/56" in state.routes6 and "198.19.0.16/28" in state.routes4
+

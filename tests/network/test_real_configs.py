@@ -30,8 +30,10 @@ HERE = Path(__file__).resolve().parent
 REAL = sorted(HERE.glob("*/real/*.cfg"))
 
 _COMMON = (r"snmp-agent|info-center|local-user|hwtacacs|radius|domain\b|stp\b|ntp-service|"
-           r"header|sysname|clock|ip route-static|ipv6 route-static|ssh\s|stelnet|telnet|lldp|"
-           r"dhcp|dns|nat\b|vlan\b|role\b|user-group|password-recovery|wlan|license")
+           r"header|sysname|clock|ssh\s|stelnet|telnet|lldp|dhcp|dns|nat\b|vlan\b|role\b|"
+           r"user-group|password-recovery|wlan|license|"
+           # static routes, but for govops' own (marked by their description)
+           r"ipv6? route-static (?!.* description (town LAN|province) aggregate$)")
 #: What a diff may never remove, per vendor (beyond physical ports, checked on their own).
 DENY = {
     "huawei_vrp": re.compile(rf"^\s*undo\s+({_COMMON}|aaa\b|authentication-scheme|"
@@ -113,9 +115,10 @@ def test_applying_the_remediation_reaches_the_intent(path: Path, vendor_estate,
     assert [ln for ln in site if ln not in kept] == []
 
 
-def as_device_prints(platform: str, text: str) -> str:
+def as_device_prints(platform: str, text: str, flavour: str = "") -> str:
     """The intended config the way a device prints it: version banner, upper-case IPv6,
-    defaults govops does not render, indented globals (Comware), `return`, CRLF."""
+    defaults govops does not render, indented globals (Comware), `return`, CRLF. `flavour`
+    "comware5": Comware 5.20's banner and console `user-interface`."""
     text = re.sub(r"\b[0-9a-f]{1,4}(:[0-9a-f]{0,4}){2,7}(/\d+)?", lambda m: m.group(0).upper(),
                   text)
     if platform == "huawei_vrp":
@@ -127,11 +130,16 @@ def as_device_prints(platform: str, text: str) -> str:
         for line in text.splitlines():
             is_global = line and line[0] not in " #" and not re.match(
                 r"^(interface|ospf|ospfv3|bgp|route-policy|acl|ip vpn-instance|vlan|line|"
-                r"local-user|return)\b", line)
+                r"user-interface|local-user|return)\b", line)
             lines.append(f" {line}" if is_global else line)
-        text = "#\n version 7.1.070, Release 6635P07\n" + "\n".join(lines) + "\n"
-        text = text.replace("\nreturn\n", "\n#\ninterface NULL0\n#\nline class console\n"
-                            " user-role network-admin\n#\nreturn\n")
+        if flavour == "comware5":
+            text = "#\n version 5.20, Release 2516P12\n" + "\n".join(lines) + "\n"
+            text = text.replace("\nreturn\n", "\n#\ninterface NULL0\n#\nuser-interface con 0"
+                                "\nuser-interface aux 0\n#\nreturn\n")
+        else:
+            text = "#\n version 7.1.070, Release 6635P07\n" + "\n".join(lines) + "\n"
+            text = text.replace("\nreturn\n", "\n#\ninterface NULL0\n#\nline class console\n"
+                                " user-role network-admin\n#\nreturn\n")
     return text.replace("\n", "\r\n")
 
 

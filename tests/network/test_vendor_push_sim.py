@@ -1,5 +1,5 @@
-"""Pushing to VRP V8, VRP V5 and Comware 7 through the live drivers, proven on simulated
-devices (tests/lab/simharness.py: 127.0.0.1, started and stopped by each test)."""
+"""Pushing to VRP V8, VRP V5, Comware 7 and Comware 5 through the live drivers, proven on
+simulated devices (tests/lab/simharness.py: 127.0.0.1, started and stopped by each test)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from govops.network.platforms.huawei_vrp.driver import VrpDriver
 from govops.network.rollout import RolloutOptions
 from tests.lab import simharness
 
-#: One device of each kind: CE6881 (V8), S5731 (V5), S5560X (Comware 7), top-down.
-BLANK = ["city-fs-1", "cnty-tianhe-1", "town-tianhe-a"]
+#: One device of each kind: CE6881 (V8), S5731 (V5), S5560X (Comware 7), MSR 26-30 (Comware
+#: 5), top-down.
+BLANK = ["city-fs-1", "cnty-tianhe-1", "town-tianhe-a", "town-tianhe-b"]
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def _unmanaged_kept(sim, name: str) -> None:
     """Every line of the site's own blocks is still there (govops may add its own lines to a
     section it shares with the site, such as `aaa`)."""
     now = tree.parse(sim.running(name))
-    seeded = tree.parse(simharness.unmanaged_lines(sim.estate.nodes[name].platform))
+    seeded = tree.parse(simharness.unmanaged_lines(sim.estate, name))
     held = {n.text: n.lines() for n in now.children}
     for block in seeded.children:
         assert set(block.lines()) <= set(held.get(block.text, [])), f"{name}: {block.text} lost lines"
@@ -62,6 +63,9 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
     assert trials["city-fs-1"]["mode"] == "commit trial" and trials["city-fs-1"]["commit_id"]
     assert trials["cnty-tianhe-1"]["flash_backup"].endswith(".cfg")
     assert trials["town-tianhe-a"]["rollback_file"].startswith("flash:/")
+    # Comware 5: no commit delay; the rollback file is saved and the change applies at once
+    assert trials["town-tianhe-b"]["mode"] == "immediate"
+    assert trials["town-tianhe-b"]["rollback_file"].startswith("flash:/govops-")
     assert {e["device"] for e in events if e["event"] == "confirmed"} == set(BLANK)
     for name in BLANK:
         state = sim.world.call(sim.world.estate.state, name)
@@ -70,6 +74,14 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
         assert state.ospf and state.bfd, (name, len(state.ospf), len(state.bfd))
         assert not sim.world.devices[name].trial_pending
         _unmanaged_kept(sim, name)
+    # both planes (ADR 0021): the isolated plane's VRF-lite reached the devices that carry it,
+    # and its OSPF processes have their neighbours
+    county, town = tree.parse(sim.running("cnty-tianhe-1")), tree.parse(sim.running("town-tianhe-a"))
+    assert county.find("interface GigabitEthernet0/0/3.200").find("dot1q termination vid 200")
+    assert town.find("ip vpn-instance isolated") and town.find("interface Vlan-interface200")
+    for name in ("cnty-tianhe-1", "town-tianhe-a", "city-fs-1"):
+        state = sim.world.call(sim.world.estate.state, name)
+        assert state.planes.get(200) and state.planes6.get(200), name
     again = pushing.push(sim.estate_dir, ",".join(BLANK), options, root=root)
     assert {r.status for r in again.results} == {"unchanged"}
     results = pushing.rollback(summary.rollout_id, root=root)
@@ -90,13 +102,14 @@ def test_push_from_blank_then_nothing_then_rollback(sim, tmp_path: Path) -> None
 @pytest.mark.parametrize("canary,peers,undone_by", [
     ("city-fs-1", ["prov-core-1", "prov-core-2"], "abort trial"),
     ("town-tianhe-a", ["cnty-tianhe-1", "cnty-tianhe-2"], "configuration replace"),
+    ("town-tianhe-b", ["cnty-tianhe-1", "cnty-tianhe-2"], "configuration replace"),
 ])
 def test_canary_verification_failure_is_undone_by_the_device(sim, tmp_path: Path, canary: str,
                                                              peers: list[str],
                                                              undone_by: str) -> None:
     """The canary's upstream is down: verification fails, the device's own mechanism undoes
     the change, nothing else is touched."""
-    if canary == "town-tianhe-a":  # its county must be configured for the town to expect it
+    if canary.startswith("town-"):  # its county must be configured for the town to expect it
         sim.world.call(sim.world.devices["cnty-tianhe-1"].replace_running,
                        tree.parse(sim.seeds["cnty-yuexiu-1"].replace("yuexiu", "tianhe")))
     before = {n: sim.running(n) for n in sim.world.devices}
@@ -105,7 +118,7 @@ def test_canary_verification_failure_is_undone_by_the_device(sim, tmp_path: Path
     root = tmp_path / "rollouts"
     options = RolloutOptions(canary=1, batch_size=5, max_failures=3, workers=1,
                              verify_timeout_s=2)
-    limit = canary if canary == "town-tianhe-a" else ",".join(BLANK)
+    limit = canary if canary.startswith("town-") else ",".join(BLANK)
     summary = pushing.push(sim.estate_dir, limit, options, root=root)
     first = summary.results[0]
     assert first.device == canary and first.status == "failed" and first.restored, first
@@ -242,3 +255,133 @@ def test_session_dropped_mid_change_on_vrp_v5_is_rolled_back(sim, tmp_path: Path
     sim.world.set_fault("cnty-tianhe-1", drop_after=0)
     assert pushing.rollback(summary.rollout_id, root=root) == {"cnty-tianhe-1": "restored"}
     assert remediation("huawei_vrp", sim.running("cnty-tianhe-1"), before, full=True) == []
+
+
+@pytest.mark.parametrize("changed_meanwhile", [False, True])
+def test_comware5_resume_takes_over_its_rollback_file(sim, tmp_path: Path, monkeypatch,
+                                                      changed_meanwhile: bool) -> None:
+    """Comware 5 has no timer: govops dies after the change and before `save force`, and the
+    device keeps the change. Resume verifies and keeps it; or, when the device no longer
+    holds exactly the change (someone typed on it meanwhile), puts it back to the rollback
+    file with `configuration replace file` and pushes again. `net rollback` still has the
+    config from before the change."""
+    _county_ready(sim)
+    device = "town-tianhe-b"
+    dev = sim.world.devices[device]
+    before = sim.running(device)  # blank (BLANK), with a real Comware 5 box's own lines
+    root = tmp_path / "rollouts"
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=10)
+    with monkeypatch.context() as patch:
+        patch.setattr(ComwareDriver, "confirm", _crash)
+        with pytest.raises(Crash):
+            pushing.push(sim.estate_dir, device, options, root=root)
+    rollout_id = _only_journal(root)
+    assert device in open_journal(root, rollout_id)[1].armed
+    assert not sim.world.call(lambda: dev.trial_pending)  # nothing on the device to run out
+    if changed_meanwhile:
+        changed = tree.parse(sim.running(device))
+        changed.children = [c for c in changed.children if not c.text.startswith("ospfv3 1")]
+        sim.world.call(dev.replace_running, changed)
+    summary = pushing.resume(rollout_id, root=root)
+    assert [(r.device, r.status) for r in summary.results] == [(device, "changed")], \
+        summary.results[0].error
+    events = [e for e in _events(root, rollout_id) if e.get("device") == device]
+    assert next(e for e in events if e["event"] == "resumed-trial")["pending"] is (
+        not changed_meanwhile)
+    assert any(e["event"] == "aborted" for e in events) is changed_meanwhile
+    assert sum(1 for e in events if e["event"] == "backup") == 1
+    assert set(pushing.rollback(rollout_id, root=root).values()) == {"restored"}
+    assert remediation("h3c_comware", sim.running(device), before, full=True) == []
+
+
+def test_comware5_without_configuration_rollback_is_restored_line_by_line(sim,
+                                                                         tmp_path: Path) -> None:
+    """A Comware 5 release without configuration rollback refuses `configuration replace`:
+    the driver says it cannot undo, and the rollout restores the backup line by line."""
+    _county_ready(sim)
+    before = sim.running("town-tianhe-b")
+    for peer in ("cnty-tianhe-1", "cnty-tianhe-2"):
+        sim.world.set_fault(peer, down=True)
+    sim.world.set_fault("town-tianhe-b", reject=r"^configuration replace")
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=2)
+    root = tmp_path / "rollouts"
+    summary = pushing.push(sim.estate_dir, "town-tianhe-b", options, root=root)
+    first = summary.results[0]
+    assert first.status == "failed" and first.restored, first
+    events = _events(root, summary.rollout_id)
+    assert not any(e["event"] == "aborted" for e in events)
+    assert remediation("h3c_comware", sim.running("town-tianhe-b"), before, full=True) == []
+
+
+def test_comware5_is_pushed_its_own_dialect_and_refuses_comware7s(sim, tmp_path: Path) -> None:
+    """town-tianhe-b (MSR 26-30, Comware 5) pushed from blank: every line of its dialect is
+    taken (the simulated Comware 5 refuses Comware 7's spellings, so one such line would
+    fail the push), the verifier reads its own `display bgp peer` / `display bgp ipv6 peer`,
+    every session comes up, and a second push changes nothing."""
+    from govops.network.drivers.base import DeviceError
+    from govops.network.pushing import _connector
+
+    _county_ready(sim)
+    device = "town-tianhe-b"
+    options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                             verify_timeout_s=10)
+    root = tmp_path / "rollouts"
+    first = pushing.push(sim.estate_dir, device, options, root=root)
+    assert [(r.device, r.status) for r in first.results] == [(device, "changed")], \
+        first.results[0].error
+    running = tree.parse(sim.running(device))
+    bgp = running.find("bgp 65000")
+    assert bgp.find("ipv6-family").find("peer 2001:db8::1 as-number 65000")
+    assert not [c.text for c in bgp.children if c.text.startswith("address-family")]
+    assert running.find("user-interface vty 0 4") and not running.find("line vty 0 4")
+    assert running.find("acl number 3900") and running.find("ipv6")
+    assert running.find("ospf 1 router-id 198.18.0.20").find("area 0.0.0.1").find(
+        "network 198.18.64.60 0.0.0.1")
+    state = sim.world.call(sim.world.estate.state, device)
+    assert [s.state for s in state.bgp[4] + state.bgp[6]] == ["Established"] * 4
+    assert len(state.ospf) == len(state.ospf6) == len(state.bfd) == 2
+    again = pushing.push(sim.estate_dir, device, options, root=root)
+    assert [r.status for r in again.results] == ["unchanged"]
+    # the verifier asked Comware 5's BGP displays: a Comware 7 command is refused there
+    driver = _connector()(node_view(sim.estate, device))
+    assert driver.flavour == "comware5" and isinstance(driver, ComwareDriver)
+    driver.open()
+    try:
+        assert "% Unrecognized command" in driver.send("display bgp peer ipv4")
+        assert "BGP local router ID : 198.18.0.20" in driver.send("display bgp peer")
+        for line, caret in (("address-family ipv4 unicast", 0), ("line vty 0 4", 0),
+                            ("acl advanced 3901", 4)):
+            with pytest.raises(DeviceError, match="Unrecognized command found at '\\^' position"):
+                driver.configure([line])
+            shown = driver.send(line)  # the caret under the word Comware 5 does not know
+            assert shown.splitlines()[0].index("^") == len(f"[{device}]") + caret, shown
+        driver.to_user_view()
+    finally:
+        driver.close()
+    assert tree.parse(sim.running(device)).lines() == running.lines()  # nothing was taken
+
+
+def test_the_plane_leak_router_is_pushed_from_blank(tmp_path: Path, monkeypatch) -> None:
+    """prov-core-1 (CE6881) holds the isolated plane's declared leak (ADR 0021: `import-rib`
+    both ways, the plane's OSPF importing BGP) and is the route reflector: pushed from blank,
+    it brings its sessions and the plane's neighbours back, and a second push finds nothing."""
+    lab = simharness.start(tmp_path, blank=["prov-core-1"], time_scale=0.5)
+    try:
+        for key, value in lab.env.items():
+            monkeypatch.setenv(key, value)
+        options = RolloutOptions(canary=1, batch_size=5, max_failures=1, workers=1,
+                                 verify_timeout_s=10)
+        first = pushing.push(lab.estate_dir, "prov-core-1", options, root=tmp_path / "r")
+        assert [(r.device, r.status) for r in first.results] == [("prov-core-1", "changed")], \
+            first.results[0].error
+        bgp = tree.parse(lab.running("prov-core-1")).find("bgp 65000")
+        assert bgp.find("ipv4-family vpn-instance isolated").find(
+            "import-rib public valid-route route-policy LEAK-ISOLATED-EXTRANET-V4")
+        state = lab.world.call(lab.world.estate.state, "prov-core-1")
+        assert len(state.planes[200]) == 5 and len(state.planes6[200]) == 5
+        again = pushing.push(lab.estate_dir, "prov-core-1", options, root=tmp_path / "r")
+        assert [r.status for r in again.results] == ["unchanged"]
+    finally:
+        lab.thread.stop()

@@ -41,10 +41,17 @@ class DeviceModel:
     vty: str
     #: The Netmiko device type of its live driver ("" : the platform's).
     netmiko: str = ""
+    #: The CLI it speaks where one Netmiko type serves two ("comware5": H3C Comware 5, no
+    #: commit delay; "" : the one its Netmiko type names). Read by the live driver and the
+    #: simulated devices (ADR 0020, addendum).
+    flavour: str = ""
     #: The physical ports the box is fitted with: (name pattern with `{n}`, first, last).
     #: The device lists every one of them in `display current-configuration`, configured or
     #: not (the simulated devices do too).
     fitted: tuple[tuple[str, int, int], ...] = ()
+    #: How an interface applies an ACL to packets where the platform's usual command is not
+    #: the model's ("firewall packet-filter" on a Comware 5 MSR router; "" : the platform's).
+    packet_filter: str = ""
 
     def fitted_ports(self) -> list[str]:
         """Every physical port of the box, in the order the device lists them."""
@@ -85,8 +92,9 @@ def model_table(platform: str) -> ModelTable:
                           ports=tuple((int(f), str(p)) for f, p in m["ports"]),
                           first_port=int(m["first_port"]), mgmt=m["mgmt"],
                           route_mode=m["route_mode"], undo_shutdown=bool(m["undo_shutdown"]),
-                          vty=m["vty"], netmiko=m.get("netmiko", ""),
-                          fitted=tuple((str(p), int(a), int(b)) for p, a, b in m.get("fitted", ())))
+                          vty=m["vty"], netmiko=m.get("netmiko", ""), flavour=m.get("flavour", ""),
+                          fitted=tuple((str(p), int(a), int(b)) for p, a, b in m.get("fitted", ())),
+                          packet_filter=m.get("packet_filter", ""))
         for name, m in data["models"].items()
     }
     if data["default"] not in models:

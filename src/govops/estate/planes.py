@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from govops.estate.devices import device_model
 from govops.estate.errors import Problem, did_you_mean
-from govops.estate.model import DEFAULT_PLANE, ISOLATED_PLANE, Leak, PlaneDecl
+from govops.estate.model import DEFAULT_PLANE, ISOLATED_PLANE, Leak, Node, PlaneDecl
 
 if TYPE_CHECKING:
     from govops.estate.estate import Link
@@ -239,8 +240,10 @@ def link_planes(links: list[Link], carry: dict[str, tuple[str, ...]],
 
 
 def check_leaks(planes: dict[str, PlaneSpec], declared: dict[str, Located],
-                carry: dict[str, tuple[str, ...]], problems: list[Problem]) -> None:
-    """A leak names a known router that carries both planes, and another plane."""
+                carry: dict[str, tuple[str, ...]], problems: list[Problem],
+                nodes: dict[str, Located] | None = None) -> None:
+    """A leak names a known router that carries both planes, and another plane; the router
+    can leak (H3C Comware 5 has no `route-replicate`, the only way govops leaks on Comware)."""
     for spec in planes.values():
         where = declared.get(spec.name)
         if where is None:
@@ -268,9 +271,26 @@ def check_leaks(planes: dict[str, PlaneSpec], declared: dict[str, Located],
                     f"{label}: the plane has no pools of its own, so the router cannot route the "
                     "answers back through the leak alone: give the plane its own LAN pools "
                     "(pools: {lan-v4: POOL, lan-v6: POOL})", "leaks", i))
+            cannot = _cannot_leak(nodes[leak.at].obj) if nodes and leak.at in nodes else None
+            if cannot:
+                problems.append(where.problem(f'{label}: "{leak.at}" {cannot}', "leaks", i, "at"))
             missing = [p for p in (spec.name, leak.to) if p not in carry[leak.at]]
             if missing:
                 problems.append(where.problem(
                     f'{label}: "{leak.at}" does not carry plane {" or ".join(missing)}: leak at '
                     "a router that carries both (the province core carries every plane a town "
                     "attaches to)", "leaks", i, "at"))
+
+
+def _cannot_leak(node: Node) -> str | None:
+    """Why `node` cannot carry a leak between planes (with the fix), None when it can."""
+    try:
+        model = device_model(node.platform, node.model)
+    except KeyError:
+        return None  # no model table (FRR, IOS), or an unknown model (reported on the node)
+    if model.flavour != "comware5":
+        return None
+    return (f"is an {model.name} on H3C Comware 5, which cannot leak between VPN instances "
+            "(`route-replicate` is Comware 7's): declare the leak at a router on Comware 7 or "
+            f"VRP, or give \"{node.name}\" a Comware 7 model")
+

@@ -344,7 +344,7 @@ def build_checked(root: Path, collected: Collected, policy: Policy, problems: li
                                    set(STANDARD_POOLS), problems)
     plane_rules.check_names(resolved, nodes, lists["links"], problems)
     carry = plane_rules.carried(resolved, nodes)
-    plane_rules.check_leaks(resolved, planes, carry, problems)
+    plane_rules.check_leaks(resolved, planes, carry, problems, nodes)
     decls = {f"{d.obj.a}~{d.obj.b}": d for d in lists["links"]}
     per_link = plane_rules.link_planes(links, carry, decls, plane_rules.default_plane(resolved),
                                        problems)

@@ -53,9 +53,11 @@ def check_installed() -> None:
             ) from None
 
 
-def prepare_router_dir(rdir: Path, hostname: str) -> None:
-    """Create `etc/`, `run/`, `acct/` for a router; write a blank config only if none exists
-    (a config saved with `write memory` survives rebuilds)."""
+def prepare_router_dir(rdir: Path, hostname: str, daemons: Sequence[str] = DAEMONS,
+                       config: str | None = None) -> None:
+    """Create `etc/`, `run/`, `acct/` for a router; write its first config only if none exists
+    (a config saved with `write memory` survives rebuilds): `config` (a day-0 config, loaded
+    at start as a saved one is), else a blank one. `daemons`: what watchfrr supervises."""
     frr = pwd.getpwnam("frr")
     frrvty = grp.getgrnam("frrvty").gr_gid
     etc, run, acct = rdir / "etc", rdir / "run", rdir / "acct"
@@ -68,7 +70,7 @@ def prepare_router_dir(rdir: Path, hostname: str) -> None:
     os.chmod(run, 0o755)
     files = {
         etc / "vtysh.conf": "service integrated-vtysh-config\n",
-        etc / "frr.conf": (
+        etc / "frr.conf": config if config is not None else (
             "frr defaults traditional\n"
             f"hostname {hostname}\n"
             "service integrated-vtysh-config\n"
@@ -85,7 +87,7 @@ def prepare_router_dir(rdir: Path, hostname: str) -> None:
         if not p.exists():
             p.touch(mode=0o600)
     supervise = rdir / "supervise.sh"
-    supervise.write_text(supervise_script())
+    supervise.write_text(supervise_script(daemons))
     supervise.chmod(0o755)
 
 
@@ -141,14 +143,14 @@ def _daemon_command(daemon: str) -> str:
     return shlex.join(argv)
 
 
-def supervise_script() -> str:
+def supervise_script(daemons: Sequence[str] = DAEMONS) -> str:
     """`supervise.sh ACTION DAEMON`: watchfrr's start/stop/restart command for a lab router.
 
     Runs inside the router's namespaces (watchfrr does). A restart records why the daemon
     went away: the last "Received signal N" FRR logged since the daemon's last start line, or
     "unresponsive" when it still ran (watchfrr gave up on its vty), else "exited".
     """
-    cases = "\n".join(f"  {d}) cmd={shlex.quote(_daemon_command(d))} ;;" for d in DAEMONS)
+    cases = "\n".join(f"  {d}) cmd={shlex.quote(_daemon_command(d))} ;;" for d in daemons)
     return f"""#!/bin/sh
 # watchfrr's start/stop/restart command for one govops lab router (written by govops.lab.frr).
 action=$1 d=$2 run=/var/run/frr
@@ -176,7 +178,7 @@ exit 0
 """
 
 
-def supervisor_command(rdir: Path) -> str:
+def supervisor_command(rdir: Path, daemons: Sequence[str] = DAEMONS) -> str:
     """Start watchfrr for the router in `rdir` (run inside its namespaces, after the daemons).
 
     Restarts are fast (1 s apart at first, at most 10 s) because a lab router carries no
@@ -186,7 +188,7 @@ def supervisor_command(rdir: Path) -> str:
     argv = [str(FRR_LIBDIR / SUPERVISOR), "-d", "--log", "file:/var/run/frr/watchfrr.log",
             "--min-restart-interval", "1", "--max-restart-interval", "10", "-t", "30",
             "-s", f"/bin/sh {script} start %s", "-r", f"/bin/sh {script} restart %s",
-            "-k", f"/bin/sh {script} stop %s", *DAEMONS]
+            "-k", f"/bin/sh {script} stop %s", *daemons]
     return shlex.join(argv)
 
 
@@ -199,12 +201,14 @@ def start_script(
     apply_all: bool,
     sshd_argv: Sequence[str] | None,
     supervisor: bool = True,
+    supervised: Sequence[str] = DAEMONS,
 ) -> str:
     """Shell script run inside the router namespace that starts `daemons` (and sshd).
 
     `fresh`: we are in a new mount namespace and must set up the mounts and hostname.
     `apply_all`: load the whole integrated config (`vtysh -b`); otherwise only the parts of
-    the restarted daemons (`vtysh -b -d DAEMON`). `supervisor`: start watchfrr last.
+    the restarted daemons (`vtysh -b -d DAEMON`). `supervisor`: start watchfrr last, watching
+    `supervised` (every daemon the router runs).
     """
     q = shlex.quote
     log = q(str(rdir / "start.log"))
@@ -219,7 +223,8 @@ def start_script(
         for f in ACCT_FILES:
             src = q(str(rdir / "acct" / Path(f).name))
             lines.append(f"if [ -e {f} ]; then mount --bind {src} {f}; fi")
-        lines.append(f"hostname {q(hostname)}")
+        # through /proc: the kernel takes any name, hostname(1) refuses a plane instance's `@`
+        lines.append(f"printf %s {q(hostname)} >/proc/sys/kernel/hostname")
     for d in daemons:
         lines.append(
             f"{_daemon_command(d)} >>{log} 2>&1 </dev/null"
@@ -240,7 +245,7 @@ def start_script(
     if supervisor:
         lines.append(f"rm -f /var/run/frr/{SUPERVISOR}.pid")
         lines.append(
-            f"{supervisor_command(rdir)} >>{log} 2>&1 </dev/null"
+            f"{supervisor_command(rdir, supervised)} >>{log} 2>&1 </dev/null"
             f" || {{ echo '{SUPERVISOR} failed to start (see {rdir}/start.log)' >&2; exit 1; }}"
         )
     if sshd_argv:

@@ -132,7 +132,9 @@ class TeardownReport:
 # build
 
 
-def build(spec: LabSpec, progress: Progress | None = None) -> LabState:
+def build(spec: LabSpec, progress: Progress | None = None,
+          configs: Mapping[str, str] | None = None,
+          parallelism: int = START_PARALLELISM) -> LabState:
     """Create (or complete, or repair) the lab described by `spec`; return what runs.
 
     Idempotent: existing namespaces, veths, files and running daemons are kept; a dead daemon
@@ -141,6 +143,8 @@ def build(spec: LabSpec, progress: Progress | None = None) -> LabState:
     user of the same name exists but was not made by this lab, or when `state_dir` holds a
     different lab. `progress` receives one line per step (one call at a time, possibly from a
     worker thread). A relative `state_dir` is resolved against the working directory.
+    `configs`: router → its first config (day 0), used only where the router has none saved.
+    `parallelism`: routers started at the same time.
     """
     t0 = time.monotonic()
     say = _serialised(progress)
@@ -169,12 +173,15 @@ def build(spec: LabSpec, progress: Progress | None = None) -> LabState:
         root_links = netns.link_names(None)
         for r in spec.routers:
             _build_namespace(layout, journal, r, root_links, say)
+        where = {r.name: r.namespace for r in spec.routers}
         for link in spec.links:
-            _build_link(journal, link, say)
+            _build_link(journal, link, where, say)
         _build_user(layout, journal, user, say)
         # routers start independently; a few at a time keeps both cores busy
-        with ThreadPoolExecutor(max_workers=START_PARALLELISM) as pool:
-            for names in pool.map(lambda r: _start_router(layout, r, user, say), spec.routers):
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            first = configs or {}
+            for names in pool.map(lambda r: _start_router(layout, r, user, say, first.get(r.name)),
+                                  spec.routers):
                 started += names
         _wait_sshd(layout, spec.routers)
         sshd.write_known_hosts(
@@ -247,10 +254,10 @@ def _check_ownership(spec: LabSpec, journal: Journal, user: str) -> None:
     root_links = netns.link_names(None)
     problems = []
     for r in spec.routers:
-        if r.name in existing and not journal.has(kind="netns", name=r.name):
+        if r.namespace in existing and not journal.has(kind="netns", name=r.namespace):
             problems.append(
-                f"network namespace {r.name!r} exists but is not part of this lab: "
-                f"remove it (ip netns delete {r.name}) or rename the router"
+                f"network namespace {r.namespace!r} exists but is not part of this lab: "
+                f"remove it (ip netns delete {r.namespace}) or rename the router"
             )
         hif = host_ifname(journal.path.parent, r.name)
         if hif in root_links and not journal.has(kind="veth", ifname=hif):
@@ -271,46 +278,49 @@ def _build_namespace(
     layout: Layout, journal: Journal, r: RouterSpec, root_links: set[str], say: Progress
 ) -> None:
     hif = host_ifname(layout.state_dir, r.name)
-    if r.name not in netns.list_netns():
-        journal.record(kind="netns", name=r.name)
-        netns.add_netns(r.name)
-        say(f"{r.name}: namespace created")
-    if "mgmt0" not in netns.link_names(r.name):
+    ns = r.namespace
+    if ns not in netns.list_netns():
+        journal.record(kind="netns", name=ns)
+        netns.add_netns(ns)
+        say(f"{r.name}: namespace created" + (f" ({ns})" if ns != r.name else ""))
+    if "mgmt0" not in netns.link_names(ns):
         if hif in root_links:  # our half-made pair from an earlier run
             netns.delete_link(hif)
-        journal.record(kind="veth", netns=None, ifname=hif, peer=r.name)
-        netns.add_veth(hif, None, "mgmt0", r.name)
+        journal.record(kind="veth", netns=None, ifname=hif, peer=ns)
+        netns.add_veth(hif, None, "mgmt0", ns)
         say(f"{r.name}: management veth {hif} <-> mgmt0 created")
-    netns.set_sysctls(r.name, ROUTER_SYSCTLS)
+    netns.set_sysctls(ns, ROUTER_SYSCTLS)
     netns.ip_batch(
         [
             "link set dev lo up",
             f"address replace {r.mgmt_ipv4} dev mgmt0",
             "link set dev mgmt0 up",
         ],
-        r.name,
+        ns,
     )
     netns.write_root_sysctl(f"net.ipv6.conf.{hif}.disable_ipv6", 1)
     netns.ip_batch([f"address replace {r.mgmt_host_ipv4} dev {hif}", f"link set dev {hif} up"])
 
 
-def _build_link(journal: Journal, link: LinkSpec, say: Progress) -> None:
-    have_a = link.a_ifname in netns.link_names(link.a)
-    have_b = link.b_ifname in netns.link_names(link.b)
+def _build_link(journal: Journal, link: LinkSpec, where: Mapping[str, str],
+                say: Progress) -> None:
+    """One veth pair between two routers (`where`: router → its namespace)."""
+    a, b = where[link.a], where[link.b]
+    have_a = link.a_ifname in netns.link_names(a)
+    have_b = link.b_ifname in netns.link_names(b)
     if not (have_a and have_b):
         # veth ends are created together, so one lone end is a leftover: replace the pair
         if have_a:
-            netns.delete_link(link.a_ifname, link.a)
+            netns.delete_link(link.a_ifname, a)
         if have_b:
-            netns.delete_link(link.b_ifname, link.b)
-        journal.record(
-            kind="link", a=link.a, a_ifname=link.a_ifname, b=link.b, b_ifname=link.b_ifname
-        )
-        netns.add_veth(link.a_ifname, link.a, link.b_ifname, link.b)
+            netns.delete_link(link.b_ifname, b)
+        # the journal names namespaces: teardown finds the ends by them
+        journal.record(kind="link", a=a, a_ifname=link.a_ifname, b=b, b_ifname=link.b_ifname)
+        netns.add_veth(link.a_ifname, a, link.b_ifname, b)
         say(f"link {link.a}:{link.a_ifname} <-> {link.b}:{link.b_ifname} created")
-    for router, ifname in ((link.a, link.a_ifname), (link.b, link.b_ifname)):
-        netns.ip_batch([f"link set dev {ifname} up"], router)
-        netns.shape(router, ifname, link.bandwidth_mbps)
+    for ns, ifname in ((a, link.a_ifname), (b, link.b_ifname)):
+        netns.ip_batch([f"link set dev {ifname} up"], ns)
+        netns.shape(ns, ifname, link.bandwidth_mbps)
 
 
 def _build_user(layout: Layout, journal: Journal, user: str, say: Progress) -> None:
@@ -341,16 +351,19 @@ def _credentials_newer_than_shadow(layout: Layout) -> bool:
         return True
 
 
-def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress) -> list[str]:
-    """Start whatever of FRR and sshd is not running for router `r`."""
+def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress,
+                  config: str | None = None) -> list[str]:
+    """Start whatever of FRR and sshd is not running for router `r` (`config`: its first
+    config, where it has none saved)."""
     rdir = layout.router_dir(r.name)
-    frr.prepare_router_dir(rdir, r.name)
+    daemons = r.frr_daemons
+    frr.prepare_router_dir(rdir, r.name, daemons, config)
     sshd.prepare(rdir, r.name, r.mgmt_ipv4, user)
-    ino = netns.netns_inode(r.name)
-    running = {d: procs.lab_process(frr.pidfile(rdir, d), d, ino) for d in frr.DAEMONS}
+    ino = netns.netns_inode(r.namespace)
+    running = {d: procs.lab_process(frr.pidfile(rdir, d), d, ino) for d in daemons}
     sshd_pid = procs.lab_process(sshd.pidfile(rdir), "sshd", ino)
     supervisor = procs.lab_process(frr.pidfile(rdir, frr.SUPERVISOR), frr.SUPERVISOR, ino)
-    missing = [d for d in frr.DAEMONS if running[d] is None]
+    missing = [d for d in daemons if running[d] is None]
     if not missing and sshd_pid is not None and supervisor is not None:
         return []
     if supervisor is not None:  # watchfrr would race us to start the missing daemons
@@ -368,17 +381,18 @@ def _start_router(layout: Layout, r: RouterSpec, user: str, say: Progress) -> li
         sshd.pidfile(rdir).unlink(missing_ok=True)
     script = frr.start_script(
         rdir,
-        r.name,
+        r.hostname,
         missing,
         fresh=not anchors,
-        apply_all=len(missing) == len(frr.DAEMONS),
+        apply_all=len(missing) == len(daemons),
         sshd_argv=sshd.sshd_argv(rdir) if sshd_pid is None else None,
         supervisor=True,
+        supervised=daemons,
     )
     if anchors:
         argv = ["nsenter", "-t", str(anchors[0]), "-m", "-u", "-n", "/bin/sh", "-c", script]
     else:
-        argv = ["ip", "netns", "exec", r.name, netns.tool("unshare"), "-m", "-u",
+        argv = ["ip", "netns", "exec", r.namespace, netns.tool("unshare"), "-m", "-u",
                 "--propagation", "private", "/bin/sh", "-c", script]
     netns.run(argv, timeout=60)
     now = [*missing, *(["sshd"] if sshd_pid is None else []),
@@ -392,7 +406,7 @@ def _wait_sshd(layout: Layout, routers: tuple[RouterSpec, ...]) -> None:
     deadline = time.monotonic() + SSHD_START_TIMEOUT
     for r in routers:
         rdir = layout.router_dir(r.name)
-        ino = netns.netns_inode(r.name)
+        ino = netns.netns_inode(r.namespace)
         while procs.lab_process(sshd.pidfile(rdir), "sshd", ino) is None:
             if time.monotonic() > deadline:
                 raise LabError(
@@ -416,12 +430,12 @@ def status(state_dir: Path) -> list[RouterStatus]:
 
 def _router_status(layout: Layout, r: RouterSpec) -> RouterStatus:
     rdir = layout.router_dir(r.name)
-    ino = netns.netns_inode(r.name)
+    ino = netns.netns_inode(r.namespace)
     return RouterStatus(
         name=r.name,
         namespace=ino is not None,
         daemons={d: procs.lab_process(frr.pidfile(rdir, d), d, ino) is not None
-                 for d in frr.DAEMONS},
+                 for d in r.frr_daemons},
         sshd=procs.lab_process(sshd.pidfile(rdir), "sshd", ino) is not None,
         mgmt_ipv4=r.mgmt_ipv4,
         supervisor=procs.lab_process(frr.pidfile(rdir, frr.SUPERVISOR), frr.SUPERVISOR,

@@ -23,15 +23,40 @@ IFNAME_MAX = 15
 #: Interface names the lab itself uses inside every router namespace.
 RESERVED_IFNAMES = frozenset({"lo", "mgmt0"})
 _NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+#: A plane instance of a router (ADR 0021): `router@plane`.
+_INSTANCE_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?@[a-z0-9]([a-z0-9_-]{0,30}[a-z0-9])?$")
+_NETNS_RE = re.compile(r"^[a-z0-9][a-z0-9@_.-]{0,99}$")
+#: FRR's daemons, the ones a router runs unless its spec names fewer (govops.lab.frr).
+ALL_DAEMONS: tuple[str, ...] = ("zebra", "staticd", "bfdd", "ospfd", "ospf6d", "bgpd")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 _USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
 
 
 @dataclass(frozen=True)
 class RouterSpec:
-    name: str  # namespace name == router hostname == estate node name (e.g. "town-th-1")
+    name: str  # router hostname == estate node name (e.g. "town-th-1"), or "router@plane"
     mgmt_ipv4: str  # router side of its management /31, with prefix, e.g. "198.18.32.1/31"
     mgmt_host_ipv4: str  # host (root-namespace) side of that /31, e.g. "198.18.32.0/31"
+    #: Its network namespace; "" = `name`. A lab beside another one names its own (a prefix).
+    netns: str = ""
+    #: The FRR daemons it runs; () = all of them (a plane instance: zebra, staticd, ospfd, ospf6d).
+    daemons: tuple[str, ...] = ()
+
+    @property
+    def namespace(self) -> str:
+        """The network namespace the router lives in."""
+        return self.netns or self.name
+
+    @property
+    def frr_daemons(self) -> tuple[str, ...]:
+        """The FRR daemons it runs, in start order."""
+        return tuple(self.daemons) or ALL_DAEMONS
+
+    @property
+    def hostname(self) -> str:
+        """Its UTS hostname: its name, `@` included for a plane instance (FRR shows the UTS
+        hostname in `show running-config`, so it must be the config's `hostname`)."""
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -60,15 +85,27 @@ def validate(spec: LabSpec) -> None:
     seen_ips: dict[ipaddress.IPv4Address, str] = {}
     if not spec.routers:
         problems.append("lab has no routers: add at least one RouterSpec")
+    namespaces: dict[str, str] = {}
     for r in spec.routers:
-        if not _NAME_RE.match(r.name):
+        if not (_NAME_RE.match(r.name) or _INSTANCE_RE.match(r.name)):
             problems.append(
                 f"router {r.name!r}: name must be lower-case letters, digits and '-' "
-                "(a valid hostname and namespace name)"
+                "(a valid hostname and namespace name), or router@plane for a plane instance"
             )
         if r.name in names:
             problems.append(f"router {r.name!r}: defined twice")
         names.add(r.name)
+        if r.netns and not _NETNS_RE.match(r.netns):
+            problems.append(f"router {r.name!r}: namespace {r.netns!r} must be lower-case "
+                            "letters, digits, '@', '_', '.', '-' (at most 100)")
+        if r.namespace in namespaces:
+            problems.append(f"router {r.name!r}: namespace {r.namespace!r} is router "
+                            f"{namespaces[r.namespace]!r}'s too")
+        namespaces.setdefault(r.namespace, r.name)
+        unknown = [d for d in r.daemons if d not in ALL_DAEMONS]
+        if unknown or (r.daemons and "zebra" not in r.daemons):
+            problems.append(f"router {r.name!r}: daemons must be FRR's "
+                            f"({', '.join(ALL_DAEMONS)}) and include zebra")
         router_if = _mgmt_iface(r.name, "mgmt_ipv4", r.mgmt_ipv4, problems)
         host_if = _mgmt_iface(r.name, "mgmt_host_ipv4", r.mgmt_host_ipv4, problems)
         if router_if is None or host_if is None:
@@ -131,8 +168,14 @@ def _mgmt_iface(
 
 def spec_to_dict(spec: LabSpec) -> dict[str, Any]:
     """JSON-ready form of `spec` (stored in the state directory as `lab.json`)."""
+    def router(r: RouterSpec) -> dict[str, Any]:
+        # the optional fields only when set: a lab recorded before them reads the same
+        data = {k: v for k, v in vars(r).items() if k not in ("netns", "daemons")}
+        return data | ({"netns": r.netns} if r.netns else {}) | (
+            {"daemons": list(r.daemons)} if r.daemons else {})
+
     return {
-        "routers": [vars(r).copy() for r in spec.routers],
+        "routers": [router(r) for r in spec.routers],
         "links": [vars(link).copy() for link in spec.links],
         "state_dir": str(spec.state_dir),
         "login_user": spec.login_user,
@@ -142,7 +185,8 @@ def spec_to_dict(spec: LabSpec) -> dict[str, Any]:
 def spec_from_dict(data: dict[str, Any]) -> LabSpec:
     """Inverse of `spec_to_dict`."""
     return LabSpec(
-        routers=tuple(RouterSpec(**r) for r in data["routers"]),
+        routers=tuple(RouterSpec(**(r | {"daemons": tuple(r.get("daemons", ()))}))
+                      for r in data["routers"]),
         links=tuple(LinkSpec(**link) for link in data["links"]),
         state_dir=Path(data["state_dir"]),
         login_user=data.get("login_user", ""),

@@ -119,6 +119,9 @@ def diff(
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
     exit_code: bool = typer.Option(False, "--exit-code",
                                    help="Exit 1 when any device differs (like git diff)."),
+    planes: bool = typer.Option(False, "--planes",
+                                help="Also the selected routers' plane instances (router@plane, "
+                                     "FRR). A --limit pattern with '@' names instances itself."),
     lang: str = lang_option(),
 ) -> None:
     """Per device: unified diff of running vs intended, and the remediation commands.
@@ -132,7 +135,7 @@ def diff(
 
     tr = language(lang)
     loaded = load_estate(estate)
-    names = select(loaded, limit)
+    names = select(loaded, limit, planes=planes)
     source = running_source(running)
     if source is None:
         from govops.network.live import LiveSource

@@ -166,7 +166,9 @@ def _collapse_removed_peers(syntax: BgpSyntax, remediation: HConfig,
     """A peer gone from the intended config is removed with one `no neighbor X` /
     `undo peer X`. Negating its defining attribute (`remote-as`, `as-number`, its group)
     deletes the whole peer on FRR, VRP and Comware alike; every further negation of one of
-    its attributes would then be refused ("Specify remote-as or peer-group commands first")."""
+    its attributes would then be refused ("Specify remote-as or peer-group commands first").
+    The `undo peer X` goes where the peer was defined: the BGP view, or the address family
+    view that defines its peers (Comware 5's `ipv6-family`)."""
     peer_re = re.compile(rf"^(?:{syntax.negation})?{syntax.peer} (\S+)(?: |$)")
     for bgp in remediation.get_children(startswith=syntax.section):
         wanted = intended.get_child(equals=bgp.text)
@@ -175,26 +177,25 @@ def _collapse_removed_peers(syntax: BgpSyntax, remediation: HConfig,
             for line in wanted.all_children():
                 if m := peer_re.match(line.text):
                     keep.add(m.group(1))
-        gone: list[str] = []
+        gone: dict[str, HConfigChild | HConfig] = {}  # peer → the view that defines it
         for line in bgp.all_children():
             m = peer_re.match(line.text)
             if not m or not line.text.startswith(syntax.negation) or m.group(1) in keep:
                 continue
             words = line.text.split()
             if len(words) > 3 and words[3] in syntax.defining:
-                gone.append(m.group(1))
+                gone.setdefault(m.group(1), line.parent)
         if not gone:
             continue
-        removed = set(gone)
         for line in list(bgp.all_children()):
             m = peer_re.match(line.text)
-            if m and line.text.startswith(syntax.negation) and m.group(1) in removed:
+            if m and line.text.startswith(syntax.negation) and m.group(1) in gone:
                 line.delete()
+        for name, view in gone.items():
+            view.add_child(f"{syntax.negation}{syntax.peer} {name}").order_weight = -10
         for af in list(bgp.children):
             if af.text.startswith(syntax.families) and not af.children:
                 af.delete()
-        for name in dict.fromkeys(gone):
-            bgp.add_child(f"{syntax.negation}{syntax.peer} {name}").order_weight = -10
 
 
 def _keep_management(platform: str, remediation: HConfig) -> None:
@@ -394,27 +395,47 @@ def _text(tree: HConfig) -> str:
     return "".join(f"{' ' * (c.depth() - 1)}{c.text}\n" for c in tree.all_children())
 
 
-def select(estate: Estate, limit: str | None) -> list[str]:
+def select(estate: Estate, limit: str | None, *, planes: bool = False) -> list[str]:
     """Device names matching `--limit` (fnmatch patterns, comma-separated), estate order.
 
     Carrier routers (`managed: false`) are left out unless a pattern names them. A pattern
-    that matches nothing is BadInput with a did-you-mean.
+    that matches nothing is BadInput with a did-you-mean. Plane instances (`router@plane`,
+    `govops.network.instances`) are selected by a pattern containing `@`, or with `planes`
+    (every selected router's instances, each right after its router).
     """
+    from govops.network.instances import instances, is_instance, router_of
+
     names = list(estate.nodes)
+    all_instances = instances(estate)
+    order = {n: i for i, n in enumerate(names)}
+
+    def key(name: str) -> tuple[int, int, str]:
+        return order[router_of(name)], is_instance(name), name
+
+    def with_planes(routers: list[str]) -> list[str]:
+        if not planes:
+            return routers
+        chosen = set(routers)
+        return routers + [i for i in all_instances if router_of(i) in chosen]
+
     if not limit:
-        return [n for n in names if estate.nodes[n].managed]
+        return sorted(with_planes([n for n in names if estate.nodes[n].managed]), key=key)
     patterns = [p.strip() for p in limit.split(",") if p.strip()]
     if not patterns:
         raise BadInput(f"--limit {limit!r}: give device names or patterns, comma-separated")
     chosen: dict[str, None] = {}
     for pattern in patterns:
-        hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        pool = all_instances if "@" in pattern else names
+        hits = [n for n in pool if fnmatch.fnmatchcase(n, pattern)]
         if not hits:
             raise BadInput(f'--limit: no device matches "{pattern}"'
-                           f"{did_you_mean(pattern, names)}: use device names or patterns like 'town-*'")
+                           f"{did_you_mean(pattern, pool)}: use device names or patterns like "
+                           "'town-*'" + (" (plane instances: router@plane)" if pool is
+                                         all_instances else ""))
         chosen.update(dict.fromkeys(hits))
-    order = {n: i for i, n in enumerate(names)}
-    return sorted(chosen, key=order.__getitem__)
+    routers = [n for n in chosen if not is_instance(n)]
+    picked = dict.fromkeys([*with_planes(routers), *(n for n in chosen if is_instance(n))])
+    return sorted(picked, key=key)
 
 
 def diff_estate(
@@ -432,16 +453,16 @@ def diff_estate(
     DeviceDiff has `error` (`FILE:LINE: why`) and every other device still gets its diff.
     `prune` widens the managed scope (with the estate's `network.owns`).
     """
-    from govops.network.render import render_all
+    from govops.network.instances import platform_of, render_intended
 
     wanted = list(names) if names is not None else select(estate, None)
     sections = list(dict.fromkeys([*estate.network.owns, *prune]))
-    for platform in sorted({estate.nodes[n].platform for n in wanted}):
+    for platform in sorted({platform_of(estate, n) for n in wanted}):
         check_prune(platform_spec(platform).scope, platform, prune)
     missing = [n for n in wanted if n not in (intended or {})]
     configs = dict(intended or {})
     if missing:
-        configs.update(render_all(estate, missing))
+        configs.update(render_intended(estate, missing))
     running = {}
     problems = []
     for name in wanted:
@@ -454,7 +475,7 @@ def diff_estate(
     networks = peer_networks(estate)
     results = []
     for name in wanted:
-        platform = estate.nodes[name].platform
+        platform = platform_of(estate, name)
         spec = platform_spec(platform)
         known = [s for s in sections if s in spec.scope.prunable]
         try:
@@ -499,7 +520,7 @@ def applied(platform: str, running: str, changes: list[str]) -> str:
     future = current.future(get_hconfig(driver, commands))
     if spec.bgp is not None:
         gone = {line.strip().split()[-1] for line in changes
-                if re.match(rf"^ {spec.bgp.negation}{spec.bgp.peer} \S+$", line)}
+                if re.match(rf"^ +{spec.bgp.negation}{spec.bgp.peer} \S+$", line)}
         for bgp in future.get_children(startswith=spec.bgp.section):
             for line in list(bgp.all_children()):
                 words = line.text.split()

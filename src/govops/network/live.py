@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from govops.estate.estate import Estate
-from govops.estate.views import node_view
 from govops.network.credentials import address_book, load_credentials
 from govops.network.drivers.base import DeviceError
 from govops.network.drivers.registry import driver_for, make_driver
+from govops.network.instances import device_view, platform_of
 
 
 class LiveSource:
@@ -18,10 +18,10 @@ class LiveSource:
         creds = load_credentials()
         book = address_book()
         for n in names:
-            driver_for(estate.nodes[n].platform)  # no live driver: BadInput before any login
+            driver_for(platform_of(estate, n))  # no live driver: BadInput before any login
 
         def fetch(name: str) -> tuple[str, str | DeviceError]:
-            view = node_view(estate, name)
+            view = device_view(estate, name)
             driver = make_driver(view, creds, book)
             try:
                 driver.open()

@@ -37,7 +37,9 @@ class Display:
     `template` a file of the platform's `textfsm/` folder, or `ntc:<file>` for
     ntc-templates'; `header` a line every real output of the command holds (so garbage, or
     the output of another command, is refused even by a template that ignores odd lines);
-    `fields` maps peer/state/interface/prefix/length to the template's value names.
+    `fields` maps peer/state/interface/prefix/length to the template's value names;
+    `flavours` the CLIs that print it, as the model table names them ("": the platform's
+    usual CLI; "comware5": H3C Comware 5, whose BGP displays are other commands).
     """
 
     command: str
@@ -45,10 +47,18 @@ class Display:
     template: str
     header: str
     fields: dict[str, str] = field(default_factory=dict)
+    flavours: tuple[str, ...] = ("",)
     #: For a routing table: the command showing one prefix (`{address}`, `{length}`), whose
     #: output the same template reads. A device with thousands of routes then prints the few
     #: the verifier checks instead of the whole table.
     lookup: str = ""
+
+
+def displays_of(platform: str, flavour: str = "") -> tuple[Display, ...]:
+    """The Display commands the verifier asks a device of that CLI flavour."""
+    from govops.network.platforms import platform_spec
+
+    return tuple(d for d in platform_spec(platform).displays if (flavour or "") in d.flavours)
 
 
 #: Prompt and echo lines a saved session holds (`<egress-1>display bgp peer`, `[~egress-1]`).
@@ -111,14 +121,12 @@ def parse_output(platform: str, command: str, text: str, *, source: str = "the o
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def read_state(platform: str, outputs: dict[str, str], *, source: str = "the device"
-               ) -> DeviceState:
-    """DeviceState from the outputs of the platform's Display commands (`{command: text}`);
-    a command missing from `outputs` leaves its part empty."""
-    from govops.network.platforms import platform_spec
-
+def read_state(platform: str, outputs: dict[str, str], *, source: str = "the device",
+               flavour: str = "") -> DeviceState:
+    """DeviceState from the outputs of the Display commands of the platform and CLI flavour
+    (`{command: text}`); a command missing from `outputs` leaves its part empty."""
     state = DeviceState()
-    for display in platform_spec(platform).displays:
+    for display in displays_of(platform, flavour):
         text = next((t for c, t in outputs.items() if _key(c) == _key(display.command)), None)
         if text is None:
             continue
@@ -127,13 +135,12 @@ def read_state(platform: str, outputs: dict[str, str], *, source: str = "the dev
     return state
 
 
-def read_device_state(platform: str, run: Callable[[str], str], *, source: str) -> DeviceState:
+def read_device_state(platform: str, run: Callable[[str], str], *, source: str,
+                      flavour: str = "") -> DeviceState:
     """DeviceState of a live device: `run(command)` returns a command's output (the live
-    driver's session); every Display of the platform is asked once."""
-    from govops.network.platforms import platform_spec
-
-    outputs = {d.command: run(d.command) for d in platform_spec(platform).displays}
-    return read_state(platform, outputs, source=source)
+    driver's session); every Display of the platform (and CLI flavour) is asked once."""
+    outputs = {d.command: run(d.command) for d in displays_of(platform, flavour)}
+    return read_state(platform, outputs, source=source, flavour=flavour)
 
 
 def _feed(state: DeviceState, display: Display, rows: list[dict[str, str]]) -> None:

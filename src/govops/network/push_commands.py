@@ -109,6 +109,11 @@ def register(app: typer.Typer) -> None:
         change: str = typer.Option(None, "--change", help="Run this approved change (govops "
                                    "change request/approve): needed where the estate says "
                                    "change_approval: required."),
+        planes: bool = typer.Option(False, "--planes",
+                                    help="Also the selected routers' plane instances "
+                                         "(router@plane, FRR; reached through "
+                                         "GOVOPS_NET_ADDRESSES). A --limit pattern with '@' "
+                                         "names instances itself."),
         unsigned: bool = typer.Option(False, "--unsigned", help=UNSIGNED_HELP),
         output: Output = typer.Option(Output.text, "--output", "-o"),
         lang: str = lang_option(),
@@ -119,8 +124,8 @@ def register(app: typer.Typer) -> None:
         tr = language(lang)
         options = RolloutOptions(canary, batch_size, max_failures, workers, check, verify_timeout)
         hooks = ProgressHooks(tr) if output is Output.text else None
-        _report(pushing.push(estate, limit, options, hooks, unsigned=unsigned, change=change),
-                output, tr)
+        _report(pushing.push(estate, limit, options, hooks, unsigned=unsigned, change=change,
+                             planes=planes), output, tr)
 
     @app.command()
     def resume(

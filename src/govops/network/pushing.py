@@ -17,6 +17,7 @@ from govops.estate.views import NodeView
 from govops.network.credentials import address_book, load_credentials
 from govops.network.diff import select
 from govops.network.drivers.registry import driver_for, make_driver
+from govops.network.instances import platform_of
 from govops.network.journal import Journal, new_id, open_journal
 from govops.network.rollout import (
     Rollout,
@@ -44,11 +45,12 @@ def _connector():
 
 
 def _intended(estate: Estate, devices: list[str]) -> dict[str, str]:
-    """Every device's intended config, rendered before any device is touched (the estate-wide
-    context once: render_device per device recomputes it, quadratic in a province)."""
-    from govops.network.render import render_all
+    """Every device's intended config (routers and plane instances), rendered before any
+    device is touched (the routers' estate-wide context once: render_device per device
+    recomputes it, quadratic in a province)."""
+    from govops.network.instances import render_intended
 
-    return render_all(estate, devices)
+    return render_intended(estate, devices)
 
 
 def _remediation():
@@ -131,14 +133,14 @@ def plan_remediation(estate: Estate, devices: list[str],
     device that cannot be read."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from govops.estate.views import node_view
     from govops.network.drivers.base import DeviceError
+    from govops.network.instances import device_view
 
     intended = intended if intended is not None else _intended(estate, devices)
     connect, diff = _connector(), _remediation()
 
     def one(name: str) -> tuple[str, list[str] | str]:
-        view = node_view(estate, name)
+        view = device_view(estate, name)
         driver = connect(view)
         try:
             driver.open()
@@ -195,19 +197,20 @@ def _gate(command: str, estate_dir: Path, estate: Estate, check: bool, unsigned:
 
 def push(estate_dir: Path, limit: str | None, options: RolloutOptions,
          hooks: RolloutHooks | None = None, root: Path = ROLLOUTS, *, unsigned: bool = False,
-         change: str | None = None) -> RolloutSummary:
+         change: str | None = None, planes: bool = False) -> RolloutSummary:
     """Start a new rollout; everything is validated and rendered, the operator's role and (on
     an estate that requires it) the approved change checked, before any device is touched.
     With `change`, the remediation of every device is read first and must be the approved
-    one; the rollout then sends nothing else. Without `limit`, a change's own limit applies."""
+    one; the rollout then sends nothing else. Without `limit`, a change's own limit applies.
+    `planes`: the selected routers' plane instances too (`router@plane`, ADR 0021)."""
     estate = load_estate(estate_dir)
     if change is not None and limit is None:
         limit = _change_limit(change)
-    devices = order_devices(estate, select(estate, limit))
+    devices = order_devices(estate, select(estate, limit, planes=planes))
     if not devices:
         raise BadInput("no managed device selected: check --limit")
     for name in devices:
-        driver_for(estate.nodes[name].platform)  # unsupported platform: fail before any push
+        driver_for(platform_of(estate, name))  # unsupported platform: fail before any push
     operator, approved_change = _gate("net push", estate_dir, estate, options.check, unsigned,
                                       change)
     intended = _intended(estate, devices)

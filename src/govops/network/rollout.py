@@ -15,13 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from govops.estate.estate import Estate
-from govops.estate.views import NodeView, node_view
-from govops.network.drivers.base import DeviceError, Driver
+from govops.estate.views import NodeView
+from govops.network.drivers.base import Daemon, DeviceError, Driver
+from govops.network.instances import device_view, instances, is_instance, router_of
 from govops.network.journal import Journal
 from govops.network.verify import (
     address_owners,
     checked_prefixes,
     daemon_findings,
+    daemon_used,
     expectation,
     state_reader,
     wait_until_verified,
@@ -92,11 +94,18 @@ class RolloutHooks:
         """A batch ended."""
 
 
+def level_of(estate: Estate, name: str) -> str:
+    """The level of a router, or of a plane instance (its router's)."""
+    return estate.nodes[router_of(name)].level
+
+
 def order_devices(estate: Estate, names: list[str]) -> list[str]:
-    """Managed devices top-down, estate order within a level."""
+    """Managed devices top-down, estate order within a level; a plane instance
+    (`router@plane`) right after its router."""
     position = {name: i for i, name in enumerate(estate.nodes)}
-    managed = [n for n in names if estate.nodes[n].managed]
-    return sorted(managed, key=lambda n: (DEPTH[estate.nodes[n].level], position[n]))
+    managed = [n for n in names if estate.nodes[router_of(n)].managed]
+    return sorted(managed, key=lambda n: (DEPTH[level_of(estate, n)], position[router_of(n)],
+                                          is_instance(n), n))
 
 
 def plan_batches(estate: Estate, devices: list[str], canary: int, batch_size: int
@@ -109,7 +118,7 @@ def plan_batches(estate: Estate, devices: list[str], canary: int, batch_size: in
         rest = rest[canary:]
     current: list[str] = []
     for name in rest:
-        level_changes = current and estate.nodes[current[-1]].level != estate.nodes[name].level
+        level_changes = current and level_of(estate, current[-1]) != level_of(estate, name)
         if len(current) >= batch_size or level_changes:
             batches.append((current, False))
             current = []
@@ -141,8 +150,10 @@ class Rollout:
         #: before any change), and those whose own safety net it armed and never confirmed.
         self.backed_up: set[str] = set()
         self.armed: dict[str, dict] = {}
-        self.views = {name: node_view(estate, name) for name in estate.nodes}
+        self.views = {name: device_view(estate, name) for name in estate.nodes}
         self.owners = address_owners(self.views.values())
+        # plane instances (router@plane) are devices too; routers' addresses stay the owners
+        self.views.update({name: device_view(estate, name) for name in instances(estate)})
         self.ready: set[str] = set()
         self.failures = 0
         self.stop_reason = ""
@@ -158,7 +169,7 @@ class Rollout:
         started = time.monotonic()
         in_rollout = scope or set(devices)
         # devices outside this rollout are taken to be at their intended config
-        self.ready = {n for n in self.estate.nodes if n not in in_rollout} | (already_ready or set())
+        self.ready = {n for n in self.views if n not in in_rollout} | (already_ready or set())
         results: list[DeviceResult] = []
         batches = plan_batches(self.estate, devices, self.options.canary, self.options.batch_size)
         for number, (batch, canary) in enumerate(batches, start=1):
@@ -247,7 +258,7 @@ class Rollout:
                                   before)
                 gaps = wait_until_verified(read_state, exp, self.options.verify_timeout_s)
                 if gaps:  # a crashed routing process comes first: it explains the rest
-                    gaps = [*_daemon_findings(driver, name, applied_at), *gaps]
+                    gaps = [*_daemon_findings(driver, name, applied_at, intended), *gaps]
                     raise DeviceError(name, "verification failed: " + "; ".join(gaps[:4])
                                       + (f" (+{len(gaps) - 4} more)" if len(gaps) > 4 else ""))
                 leftover = self.diff(view.platform, driver.get_running(), intended)
@@ -328,14 +339,25 @@ class Rollout:
         return ok
 
 
-def _daemon_findings(driver: Driver, name: str, since: float) -> list[str]:
-    """What the device says of its routing processes since `since` (if it can tell)."""
+def _daemons(driver: Driver, config: str | None) -> list[Daemon] | None:
+    """The device's routing processes that matter for `config` (None: all it reports); None
+    when it cannot tell. A process down that `config` does not use is no finding: an FRR plane
+    instance runs no bgpd or bfdd."""
     get_daemons = getattr(driver, "get_daemons", None)
     if get_daemons is None:
-        return []
+        return None
     try:
         daemons = get_daemons()
     except DeviceError:
+        return None
+    return [d for d in daemons if d.up or config is None or daemon_used(d.name, config)]
+
+
+def _daemon_findings(driver: Driver, name: str, since: float,
+                     config: str | None = None) -> list[str]:
+    """What the device says of its routing processes since `since` (if it can tell)."""
+    daemons = _daemons(driver, config)
+    if daemons is None:
         return []
     return daemon_findings(name, daemons, time.monotonic() - since + 2.0)
 
@@ -355,11 +377,11 @@ def converge_after_crash(driver: Driver, platform: str, target: str, diff: DiffF
     it runs only when the device reports a process that restarted (or is down) since
     `since`, applies the remaining diff once, and the journal records the crash.
     """
-    found = _daemon_findings(driver, name, since)
+    found = _daemon_findings(driver, name, since, target)
     if not found:
         return
     deadline = time.monotonic() + RESTART_WAIT_S
-    while not all(d.up for d in driver.get_daemons()):  # type: ignore[attr-defined]
+    while not all(d.up for d in _daemons(driver, target) or ()):
         if time.monotonic() > deadline:
             return  # verification names the dead process
         time.sleep(0.5)
@@ -378,7 +400,7 @@ def restore_devices(backups: dict[str, str], estate: Estate, journal: Journal, d
     devices = list(backups)
 
     def one(name: str) -> tuple[str, str]:
-        view = node_view(estate, name)
+        view = device_view(estate, name)
         driver = connect(view)
         try:
             driver.open()

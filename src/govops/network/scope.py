@@ -201,7 +201,7 @@ def _restrict_bgp(child: HConfigChild, want: HConfigChild, asn: str, c: _Compile
     for line in want.all_children():
         if m := c.bgp_peer.match(line.text):
             ours.add(m.group("peer"))
-    for line in child.children:
+    for line in child.all_children():  # Comware 5 defines IPv6 peers in `ipv6-family`
         if (m := c.peer_as.match(line.text)) and m.group("asn") == asn:
             ours.add(m.group("peer"))
 

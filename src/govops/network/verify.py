@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from govops.estate.estate import Estate
 from govops.estate.views import NodeView
 from govops.network.drivers.base import Daemon, DeviceState
+from govops.network.render import INSTANCE_SEPARATOR
 
 _NEIGHBOR = re.compile(r"^\s*(?:peer|neighbor)\s+([0-9A-Fa-f:.]+)\s", re.MULTILINE)
 
@@ -59,6 +60,9 @@ def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
     A session the estate implies is expected when its peer is ready, or when it was already
     up before the change (`before`): a change must not break what worked.
     """
+    if INSTANCE_SEPARATOR in view.name:
+        return plane_expectation(estate, view, ready, views, before)
+
     def is_ready(name: str) -> bool:
         return name in ready or not estate.nodes[name].managed
 
@@ -103,14 +107,17 @@ def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
 
 
 def checked_prefixes(estate: Estate, view: NodeView, views: dict[str, NodeView]) -> set[str]:
-    """Every route `expectation` can ask `view` to show: its own loopbacks and the province
-    cores'. A driver that can look routes up one by one reads only these."""
+    """Every route `expectation` (or `plane_expectation`) can ask `view` to show: its own
+    loopbacks and the province cores' (for a plane instance, the cores' instances of that
+    plane). A driver that can look routes up one by one reads only these."""
+    router, sep, plane = view.name.partition(INSTANCE_SEPARATOR)
     prefixes = {str(ipaddress.ip_network(view.loopback_ipv4)),
                 str(ipaddress.ip_network(view.loopback_ipv6))}
     for name, node in estate.nodes.items():
-        if node.level == "province" and name != view.name:
-            prefixes.add(str(ipaddress.ip_network(views[name].loopback_ipv4)))
-            prefixes.add(str(ipaddress.ip_network(views[name].loopback_ipv6)))
+        core = views.get(f"{name}{sep}{plane}" if sep else name)
+        if node.level == "province" and name != router and core is not None:
+            prefixes.add(str(ipaddress.ip_network(core.loopback_ipv4)))
+            prefixes.add(str(ipaddress.ip_network(core.loopback_ipv6)))
     return prefixes
 
 
@@ -124,6 +131,46 @@ def state_reader(driver: object, prefixes: set[str]) -> Callable[[], DeviceState
     except (TypeError, ValueError):
         takes = False
     return (lambda: get_state(prefixes=prefixes)) if takes else get_state
+
+
+def plane_expectation(estate: Estate, view: NodeView, ready: set[str],
+                      views: dict[str, NodeView], before: DeviceState | None = None
+                      ) -> Expectation:
+    """What a plane instance (`router@plane`, ADR 0021) must show: an OSPF and an OSPFv3
+    adjacency on each of its logical links, to the peer router's instance of the same plane
+    (router-id: that instance's loopback), its own loopback, and the province cores'
+    loopbacks in the plane. No BFD and no BGP: a plane instance runs neither. `views` holds
+    the instances' views under their names (`device_view`)."""
+    router, _, plane = view.name.partition(INSTANCE_SEPARATOR)
+
+    def is_ready(peer: str) -> bool:
+        return f"{peer}{INSTANCE_SEPARATOR}{plane}" in ready or not estate.nodes[peer].managed
+
+    was = before or DeviceState()
+    up_ospf, up_ospf6 = {n.peer for n in was.ospf if n.up}, {n.peer for n in was.ospf6 if n.up}
+    exp = Expectation(device=view.name)
+    for iface in view.interfaces:
+        peer = views.get(f"{iface.peer}{INSTANCE_SEPARATOR}{plane}")
+        if iface.kind == "ebgp" or peer is None:
+            continue
+        router_id = _host(peer.loopback_ipv4)
+        if is_ready(iface.peer) or router_id in up_ospf:
+            exp.ospf[router_id] = peer.name
+        if is_ready(iface.peer) or router_id in up_ospf6:
+            exp.ospf6[router_id] = peer.name
+    exp.routes4[str(ipaddress.ip_network(view.loopback_ipv4))] = "own loopback"
+    exp.routes6[str(ipaddress.ip_network(view.loopback_ipv6))] = "own loopback"
+    for name, node in estate.nodes.items():
+        core = views.get(f"{name}{INSTANCE_SEPARATOR}{plane}")
+        if node.level != "province" or name == router or core is None:
+            continue
+        v4 = str(ipaddress.ip_network(core.loopback_ipv4))
+        v6 = str(ipaddress.ip_network(core.loopback_ipv6))
+        if (is_ready(name) and exp.ospf) or v4 in was.routes4:
+            exp.routes4[v4] = f"loopback of {core.name}"
+        if (is_ready(name) and exp.ospf6) or v6 in was.routes6:
+            exp.routes6[v6] = f"loopback of {core.name}"
+    return exp
 
 
 def missing(exp: Expectation, state: DeviceState) -> list[str]:
@@ -168,6 +215,21 @@ def wait_until_verified(read_state: Callable[[], DeviceState], exp: Expectation,
         if not gaps or time.monotonic() >= deadline:
             return gaps
         time.sleep(interval_s)
+
+
+#: FRR's routing daemons and the config line that makes each one needed.
+_DAEMON_USE = {"bgpd": re.compile(r"^router bgp ", re.MULTILINE),
+               "bfdd": re.compile(r"^bfd$|^ (ip ospf|ipv6 ospf6) bfd|^ neighbor .* bfd",
+                                  re.MULTILINE),
+               "ospfd": re.compile(r"^router ospf(?: |$)", re.MULTILINE),
+               "ospf6d": re.compile(r"^router ospf6(?: |$)", re.MULTILINE)}
+
+
+def daemon_used(daemon: str, config: str) -> bool:
+    """Whether `config` needs routing process `daemon` (a process not named here, e.g.
+    staticd or a vendor's, always is)."""
+    pattern = _DAEMON_USE.get(daemon)
+    return pattern is None or bool(pattern.search(config))
 
 
 def daemon_findings(device: str, daemons: Iterable[Daemon], since_s: float,

@@ -66,10 +66,13 @@ class CliSession:
     def greeting(self) -> str:
         """What the device prints right after login."""
         if self.fam == "comware":
-            head = ("*" * 78 + "\r\n* Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. "
-                    "All rights reserved.*\r\n* Without the owner's prior written consent,"
-                    + " " * 33 + "*\r\n* no decompiling or reverse-engineering shall be allowed."
-                    + " " * 20 + "*\r\n" + "*" * 78 + "\r\n\r\n")
+            owner = ("2004-2013 Hangzhou H3C Tech. Co., Ltd." if self.dev.flavour == "comware5"
+                     else "2004-2021 New H3C Technologies Co., Ltd.")
+            rows = (f"Copyright (c) {owner} All rights reserved.",
+                    "Without the owner's prior written consent,",
+                    "no decompiling or reverse-engineering shall be allowed.")
+            head = ("*" * 78 + "\r\n" + "".join(f"* {r:<75}*\r\n" for r in rows)
+                    + "*" * 78 + "\r\n\r\n")
         else:
             head = ("\r\nInfo: The max number of VTY users is 21, the number of current VTY users "
                     "online is 1, and total number of terminal users online is 1.\r\n"
@@ -83,7 +86,7 @@ class CliSession:
         if not self.system:
             return f"<{name}>"
         mark = ("*" if self.dirty else "~") if self.dev.flavour == "vrp8" else ""
-        view = "".join("-" + _view_name(n.text, self.fam) for n in self.path)
+        view = "".join("-" + _view_name(n.text, self.fam, self.dev.flavour) for n in self.path)
         return f"[{mark}{name}{view}]"
 
     def feed(self, data: str) -> str:
@@ -226,6 +229,8 @@ class CliSession:
             if cmd == "abort trial":
                 return self._abort_trial()
         if self.fam == "comware" and cmd.startswith("configuration "):
+            if self.dev.flavour == "comware5" and cmd.startswith("configuration commit"):
+                return self._error("unrecognized", cmd)  # Comware 5: no commit delay
             return self._comware_configuration(cmd)
         problem = grammar.check(self.dev.flavour, cmd)
         if problem:
@@ -257,8 +262,12 @@ class CliSession:
                 if not message:
                     self._touched()
                 return message
-        tree.set_line(nodes[-1], cmd, self.dev.hidden)
+        cleared = tree.set_line(nodes[-1], cmd, self.dev.hidden)
         self._touched()
+        if cleared:  # wording: the simulator's own (ADR 0020)
+            return ("Info: All IPv4 and IPv6 related configurations on this interface are "
+                    "removed!" if self.fam == "vrp" else
+                    "Some configurations on the interface are removed.")
         return ""
 
     def _touched(self) -> None:
@@ -401,10 +410,30 @@ class CliSession:
             return ("Now saving the current configuration to the slot 1\n"
                     "Info: Save the configuration successfully."), None
 
+        def done_to(name: str) -> Answer:
+            nonlocal target
+            target = name
+            return done
+
+        if self.fam == "comware" and not target:  # asks for the file, then to overwrite it
+            def which_file(reply: str) -> tuple[str, Question | None]:
+                name = reply.strip() or "flash:/startup.cfg"
+                if _flash_name(name) not in self.dev.flash:
+                    return done_to(name)("y")
+                return "", Question(f"{name} exists, overwrite? [Y/N]:", done_to(name))
+
+            def file_question(reply: str) -> tuple[str, Question | None]:
+                if reply.lower()[:1] != "y":
+                    return "", None
+                return ("Please input the file name(*.cfg)[flash:/startup.cfg]",
+                        Question("(To leave the existing filename unchanged, press the enter "
+                                 "key):", which_file))
+            self.pending = Question("The current configuration will be written to the device. "
+                                    "Are you sure? [Y/N]:", file_question)
+            return ""
+
         if self.fam == "comware":
-            text = (f"The current configuration will be saved to {target}. Continue? [Y/N]:"
-                    if target else
-                    "The current configuration will be written to the device. Are you sure? [Y/N]:")
+            text = f"The current configuration will be saved to {target}. Continue? [Y/N]:"
         elif target:
             where = target.removeprefix("flash:/")
             text = f"Are you sure to save the configuration to flash:/{where}? [Y/N]:"
@@ -435,21 +464,27 @@ class _Closed(Exception):
     """The user quit the session."""
 
 
-def _view_name(header: str, fam: str) -> str:
+def _flash_name(filename: str) -> str:
+    return filename.removeprefix("flash:/").removeprefix("flash:")
+
+
+def _view_name(header: str, fam: str, flavour: str = "") -> str:
     words = header.split()
     kind = grammar.view_kind(header)
     if kind == "interface":
         return words[1]
-    if kind == "family":
+    if kind == "family":  # VRP [x-bgp-af-ipv6], Comware 7 [x-bgp-default-ipv6], 5 [x-bgp-af-ipv6]
         v6 = "ipv6" in header
-        return ("bgp-" if fam == "vrp" else "") + ("af-" if fam == "vrp" else "") + (
-            "ipv6" if v6 else "ipv4")
+        return ("bgp-" if fam == "vrp" else "") + (
+            "af-" if fam == "vrp" or flavour == "comware5" else "") + ("ipv6" if v6 else "ipv4")
     if kind in ("ospf", "ospfv3"):
         return f"{words[0]}-{words[1]}"
     if kind == "area":
         return f"area-{words[1]}"
     if kind == "bgp":
-        return "bgp" if fam == "vrp" else "bgp-default"
+        return "bgp" if fam == "vrp" or flavour == "comware5" else "bgp-default"
     if kind == "acl":
         return "acl-" + "-".join(words[1:])
+    if kind in ("user-interface", "line"):  # [name-ui-vty0-4], [name-line-vty0-63]
+        return ("ui-" if kind == "user-interface" else "line-") + words[1] + "-".join(words[2:])
     return "-".join(words[:2])

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from govops.lab.simdevices import tree
 from govops.lab.simdevices.tree import Node
 
+#: The `version` line Comware prints first in its configs (part 1's real S5130 and MSR26-30).
+_COMWARE_VERSION = {"comware7": "7.1.070, Release 6710", "comware5": "5.20, Release 2516P12"}
+
 
 @dataclass
 class Faults:
@@ -92,8 +95,8 @@ class SimDevice:
                   else "!Software Version V200R019C10SPC500" if self.flavour == "vrp5"
                   else "")
         text = tree.render(self.running, self.flavour, banner)
-        if self.flavour == "comware7":
-            text = "#\n version 7.1.070, Release 6710\n" + text
+        if self.flavour in _COMWARE_VERSION:
+            text = f"#\n version {_COMWARE_VERSION[self.flavour]}\n" + text
         return text
 
     def replace_running(self, new: Node) -> None:

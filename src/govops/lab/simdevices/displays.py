@@ -1,7 +1,8 @@
 """`display …` outputs of the simulated devices, in each vendor's layout.
 
 The layouts are those of the real outputs part 1 recorded (`tests/network/<platform>/displays/`,
-sources in their `SOURCES.md`: Huawei CE6881/CE12800/NE40E and AR manuals, H3C S6850 manuals),
+sources in their `SOURCES.md`: Huawei CE6881/CE12800/NE40E and AR manuals, H3C S6850 manuals;
+Comware 5's from its V5 references, `msr2630_comware5.txt`),
 so the same TextFSM templates (ntc-templates' and the project's) read them. A protocol that is
 not configured prints nothing, as the devices do.
 """
@@ -39,28 +40,37 @@ def _msgs(session: Session) -> tuple[int, int]:
 
 
 # -- VRP ------------------------------------------------------------------------------------
+def _processes(f: Facts, st, v6: bool) -> list[tuple[int, str, list]]:  # noqa: ANN001
+    """(process, router ID, neighbours) of every OSPF (OSPFv3) process: 1, then the planes'."""
+    out = [(1, f.router_id, st.ospf6 if v6 else st.ospf)] if (f.ospf6 if v6 else f.ospf) else []
+    planes, adj = (f.planes6, st.planes6) if v6 else (f.planes, st.planes)
+    return out + [(proc, rid, adj.get(proc, [])) for proc, (rid, _) in sorted(planes.items())]
+
+
 def _vrp_ospf(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf:
-        return ""
-    rows = [f" {a.area:<16} {a.port:<32} {a.router_id:<16} Full" for a in st.ospf]
-    return "\n".join([
-        "", f"          OSPF Process 1 with Router ID {f.router_id}",
-        "                  Peer Statistic Information", _RULE,
-        " Area Id          Interface                        Neighbor id      State",
-        *rows, _RULE, f" Total Peer(s):     {len(rows)}"])
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=False):
+        rows = [f" {a.area:<16} {a.port:<32} {a.router_id:<16} Full" for a in peers]
+        out += ["", f"          OSPF Process {proc} with Router ID {rid}",
+                "                  Peer Statistic Information", _RULE,
+                " Area Id          Interface                        Neighbor id      State",
+                *rows, _RULE, f" Total Peer(s):     {len(rows)}"]
+    return "\n".join(out)
 
 
 def _vrp_ospf6(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf6:
-        return ""
-    out = ["OSPFv3 Process (1)", f"Total number of peer(s): {len(st.ospf6)}",
-           f" Peer(s) in full state: {len(st.ospf6)}"]
-    for area in sorted({a.area for a in st.ospf6}):
-        out += [f"OSPFv3 Area ({area})",
-                "Neighbor ID     Pri  State            Dead Time   Interface                Instance ID"]
-        out += [f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    {a.port:<24} 0"
-                for i, a in enumerate(st.ospf6) if a.area == area]
-    return "\n".join(out)
+    blocks = []
+    for proc, _, peers in _processes(f, st, v6=True):
+        out = [f"OSPFv3 Process ({proc})", f"Total number of peer(s): {len(peers)}",
+               f" Peer(s) in full state: {len(peers)}"]
+        for area in sorted({a.area for a in peers}):
+            out += [f"OSPFv3 Area ({area})",
+                    "Neighbor ID     Pri  State            Dead Time   Interface                "
+                    "Instance ID"]
+            out += [f"{a.router_id:<15} 1    Full/ -          00:00:3{i % 10}    {a.port:<24} 0"
+                    for i, a in enumerate(peers) if a.area == area]
+        blocks.append("\n".join(out))
+    return "\n\n".join(blocks)
 
 
 def _vrp_bgp(f: Facts, sessions: list[Session]) -> str:
@@ -120,27 +130,27 @@ def _vrp_routes6(routes: list[Route]) -> str:
 
 # -- Comware --------------------------------------------------------------------------------
 def _cw_ospf(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf:
-        return ""
-    out = ["", f"         OSPF Process 1 with Router ID {f.router_id}",
-           "               Neighbor Brief Information"]
-    for area in sorted({a.area for a in st.ospf}):
-        out += ["", f" Area: {area}",
-                " Router ID       Address         Pri Dead-Time  State             Interface"]
-        out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -           {a.port}"
-                for i, a in enumerate(st.ospf) if a.area == area]
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=False):
+        out += ["", f"         OSPF Process {proc} with Router ID {rid}",
+                "               Neighbor Brief Information"]
+        for area in sorted({a.area for a in peers}):
+            out += ["", f" Area: {area}",
+                    " Router ID       Address         Pri Dead-Time  State             Interface"]
+            out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}         Full/ -           "
+                    f"{a.port}" for i, a in enumerate(peers) if a.area == area]
     return "\n".join(out)
 
 
 def _cw_ospf6(f: Facts, st) -> str:  # noqa: ANN001
-    if not f.ospf6:
-        return ""
-    out = ["", f"                 OSPFv3 Process 1 with Router ID {f.router_id}"]
-    for area in sorted({a.area for a in st.ospf6}):
-        out += ["", f" Area: {area}", "-" * 73,
-                " Router ID       Pri State             Dead-Time InstID Interface"]
-        out += [f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      {a.port}"
-                for i, a in enumerate(st.ospf6) if a.area == area]
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=True):
+        out += ["", f"                 OSPFv3 Process {proc} with Router ID {rid}"]
+        for area in sorted({a.area for a in peers}):
+            out += ["", f" Area: {area}", "-" * 73,
+                    " Router ID       Pri State             Dead-Time InstID Interface"]
+            out += [f" {a.router_id:<15} 1   Full/-            00:00:3{i % 10}  0      {a.port}"
+                    for i, a in enumerate(peers) if a.area == area]
     return "\n".join(out)
 
 
@@ -173,6 +183,99 @@ def _cw_bfd(f: Facts, st) -> str:  # noqa: ANN001
 
 
 _CW_PROTO = {"OSPF": "O_INTRA", "OSPFv3": "O_INTRA", "IBGP": "BGP", "EBGP": "BGP"}
+
+
+# -- Comware 5 ------------------------------------------------------------------------------
+# Its own layouts (tests/network/h3c_comware/displays/*/msr2630_comware5.txt): abbreviated
+# port names, the OSPF neighbour's interface before its state, OSPFv3 under `OSPFv3 Process
+# (1)`, and BGP peers by `display bgp peer` (IPv4) and `display bgp ipv6 peer`.
+_CW5_PORT = (("Ten-GigabitEthernet", "XGE"), ("GigabitEthernet", "GE"), ("Vlan-interface", "Vlan"),
+             ("LoopBack", "Loop"), ("Ethernet", "Eth"))
+
+
+def _cw5_port(name: str) -> str:
+    for long, short in _CW5_PORT:
+        if name.startswith(long):
+            return short + name[len(long):]
+    return name
+
+
+def _cw5_ospf(f: Facts, st) -> str:  # noqa: ANN001
+    out: list[str] = []
+    for proc, rid, peers in _processes(f, st, v6=False):
+        out += ["", f"          OSPF Process {proc} with Router ID {rid}",
+                "                Neighbor Brief Information"]
+        for area in sorted({a.area for a in peers}):
+            out += ["", f" Area: {area}",
+                    " Router ID       Address         Pri Dead-Time Interface       State"]
+            out += [f" {a.router_id:<15} {a.address:<15} 1   3{i % 10}        "
+                    f"{_cw5_port(a.port):<15} Full/ -" for i, a in enumerate(peers) if a.area == area]
+    return "\n".join(out)
+
+
+def _cw5_ospf6(f: Facts, st) -> str:  # noqa: ANN001
+    out: list[str] = []
+    for proc, _, peers in _processes(f, st, v6=True):
+        out += ["", f"                   OSPFv3 Process ({proc})"]
+        for area in sorted({a.area for a in peers}):
+            out += [f" OSPFv3 Area ({area})",
+                    " Neighbor ID     Pri  State            Dead Time   Interface         "
+                    "Instance ID"]
+            out += [f" {a.router_id:<15}   1  Full/ -          00:00:3{i % 10}    "
+                    f"{_cw5_port(a.port):<17} 0" for i, a in enumerate(peers) if a.area == area]
+    return "\n".join(out)
+
+
+def _cw5_bgp(f: Facts, sessions: list[Session]) -> str:
+    if not f.asn:
+        return ""
+    up = sum(1 for s in sessions if s.state == "Established")
+    out = ["", f" BGP local router ID : {f.bgp_router_id or f.router_id}",
+           f" Local AS number : {f.asn}",
+           f" Total number of peers : {len(sessions):<18}Peers in established state : {up}", "",
+           "  Peer                    AS  MsgRcvd  MsgSent OutQ PrefRcv Up/Down  State", ""]
+    for s in sessions:
+        rcvd, sent = _msgs(s)
+        out.append(f"  {_up(s.address):<20} {s.asn:>5} {rcvd:>8} {sent:>8} {0:>4} "
+                   f"{s.received:>7} {_updown(s.since)} {s.state}")
+    return "\n".join(out)
+
+
+def _cw5_bfd(f: Facts, st) -> str:  # noqa: ANN001
+    if not st.bfd:
+        return ""
+    out = ["", f" Total Session Num: {len(st.bfd)}     Init Mode: Active", "",
+           " Session Working Under Ctrl Mode:", "",
+           " LD/RD            SourceAddr      DestAddr        State    Holdtime    Interface"]
+    for i, a in enumerate(st.bfd):
+        out.append(f" {f'{1 + i}/{1 + i}':<16} {a.local:<15} {a.address:<15} Up       300ms"
+                   f"       {_cw5_port(a.port)}")
+    return "\n".join(out)
+
+
+_CW5_PROTO = {"OSPF": "OSPF", "OSPFv3": "OSPFv3", "IBGP": "BGP", "EBGP": "BGP"}
+
+
+def _cw5_routes4(routes: list[Route]) -> str:
+    out = ["Routing Tables: Public", f"         Destinations : {len(routes)}        Routes : "
+           f"{len(routes)}", "", "Destination/Mask    Proto  Pre  Cost         NextHop         "
+           "Interface", ""]
+    for r in routes:
+        dest = f"{r.address or r.prefix.network_address}/{r.prefix.prefixlen}"
+        out.append(f"{dest:<19} {_CW5_PROTO.get(r.proto, r.proto):<6} {r.pref:<4} {r.cost:<12} "
+                   f"{r.nexthop:<15} {_cw5_port(r.port)}")
+    return "\n".join(out)
+
+
+def _cw5_routes6(routes: list[Route]) -> str:
+    out = ["Routing Table :", f"         Destinations : {len(routes)}        Routes : "
+           f"{len(routes)}"]
+    for r in routes:
+        dest = f"{_up(r.address or str(r.prefix.network_address))}/{r.prefix.prefixlen}"
+        out += ["", f"Destination: {dest:<41}Protocol  : {_CW5_PROTO.get(r.proto, r.proto)}",
+                f"NextHop    : {_up(r.nexthop):<41}Preference: {r.pref}",
+                f"Interface  : {_cw5_port(r.port):<41}Cost      : {r.cost}"]
+    return "\n".join(out)
 
 
 def _cw_routes4(routes: list[Route]) -> str:
@@ -239,6 +342,14 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
         "display ip routing-table": lambda: _vrp_routes4(st.routes[4]),
         "display ipv6 routing-table": lambda: _vrp_routes6(st.routes[6]),
     } if vrp else {
+        "display ospf peer": lambda: _cw5_ospf(f, st),
+        "display ospfv3 peer": lambda: _cw5_ospf6(f, st),
+        "display bgp peer": lambda: _cw5_bgp(f, st.bgp[4]),
+        "display bgp ipv6 peer": lambda: _cw5_bgp(f, st.bgp[6]),
+        "display bfd session": lambda: _cw5_bfd(f, st),
+        "display ip routing-table": lambda: _cw5_routes4(st.routes[4]),
+        "display ipv6 routing-table": lambda: _cw5_routes6(st.routes[6]),
+    } if dev.flavour == "comware5" else {
         "display ospf peer": lambda: _cw_ospf(f, st),
         "display ospfv3 peer": lambda: _cw_ospf6(f, st),
         "display bgp peer ipv4": lambda: _cw_bgp(f, st.bgp[4]),
@@ -249,7 +360,7 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
     }
     fn = table.get(key)
     if fn is None:
-        return _lookup(key, estate, dev.name, vrp)
+        return _lookup(key, estate, dev.name, dev.flavour)
     if "routing-table" not in key:
         return fn()
     if key not in st.shown:  # a routing table changes only with the state: render it once
@@ -260,9 +371,10 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
 _LOOKUP = re.compile(r"display (ip|ipv6) routing-table (\S+) (\d+)")
 
 
-def _lookup(key: str, estate: Estate, name: str, vrp: bool) -> str | None:
+def _lookup(key: str, estate: Estate, name: str, flavour: str) -> str | None:
     """`display ip routing-table ADDRESS LENGTH` (and IPv6): the routes of exactly that
-    prefix, in the table's layout with a `Summary Count` line; nothing when there is none."""
+    prefix, in the table's layout of the CLI flavour with a `Summary Count` line; nothing
+    when there is none."""
     m = _LOOKUP.fullmatch(key)
     if m is None:
         return None
@@ -276,10 +388,13 @@ def _lookup(key: str, estate: Estate, name: str, vrp: bool) -> str | None:
     found = estate.lookup(name, fam, net)
     if not found:
         return ""
-    render = {(True, 4): _vrp_routes4, (True, 6): _vrp_routes6, (False, 4): _cw_routes4,
-              (False, 6): _cw_routes6}[(vrp, fam)]
+    kind = "comware5" if flavour == "comware5" else grammar.family(flavour)
+    render = {("vrp", 4): _vrp_routes4, ("vrp", 6): _vrp_routes6,
+              ("comware", 4): _cw_routes4, ("comware", 6): _cw_routes6,
+              ("comware5", 4): _cw5_routes4, ("comware5", 6): _cw5_routes6}[(kind, fam)]
     return re.sub(r"Destinations : \d+\s+Routes : \d+",
-                  f"Summary {'Count' if vrp else 'count'} : {len(found)}", render(found), count=1)
+                  f"Summary {'count' if kind == 'comware' else 'Count'} : {len(found)}",
+                  render(found), count=1)
 
 
 def _version(dev: SimDevice) -> str:
@@ -287,6 +402,11 @@ def _version(dev: SimDevice) -> str:
         return ("H3C Comware Software, Version 7.1.070, Release 6710\n"
                 f"Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.\n"
                 f"{dev.name} uptime is 0 weeks, 0 days, 1 hour, 2 minutes (govops simulator)")
+    if dev.flavour == "comware5":
+        return ("H3C Comware Platform Software\n"
+                "Comware Software, Version 5.20, Release 2516P12\n"
+                "Copyright (c) 2004-2013 Hangzhou H3C Tech. Co., Ltd. All rights reserved.\n"
+                f"{dev.name} uptime is 0 week, 0 day, 1 hour, 2 minutes (govops simulator)")
     release = "V800R021C10SPC600" if dev.flavour == "vrp8" else "V200R019C10SPC500"
     return (f"Huawei Versatile Routing Platform Software\nVRP (R) software, Version 8.210 "
             f"({release})\nCopyright (C) 2012-2021 Huawei Technologies Co., Ltd.\n"

@@ -5,16 +5,24 @@ Modelled on the vendors' command references (sources beside each table):
   commit: `commit`, `commit trial`, `abort trial`, `display configuration commit list`);
 - Huawei S5731/S5735 V200R019 "Command Reference" and AR6300 V300R019 (VRP V5, immediate mode);
 - H3C S6850/S5560X Comware 7 "Fundamentals Command Reference" (`configuration commit delay`,
-  `configuration replace file`, `save force`) and "Layer 3 IP Routing Command Reference".
+  `configuration replace file`, `save force`) and "Layer 3 IP Routing Command Reference";
+- H3C Comware 5.20 "Fundamentals Configuration Guide" (S5500-HI, S5810, MSR; configuration
+  rollback with `archive configuration` and `configuration replace file`, no commit delay;
+  `user-interface` instead of `line`), and its routing references (SR8800 Release 3347, MSR):
+  OSPF `network` in the area view, BGP `ipv6-family`, `ip ip-prefix`, `acl number`; the
+  Comware-7-only lines it refuses are listed in `_REFUSED` (sources:
+  src/govops/network/platforms/h3c_comware/SOURCES.md).
 
-A flavour is "vrp8", "vrp5" or "comware7"; Netmiko's device type picks it (`FLAVOUR_OF`).
+A flavour is "vrp8", "vrp5", "comware7" or "comware5"; Netmiko's device type picks it
+(`FLAVOUR_OF`), unless the model table names one (`flavour = "comware5"`: Netmiko's
+`hp_comware` serves Comware 5 and 7 alike).
 """
 
 from __future__ import annotations
 
 import re
 
-FLAVOURS = ("vrp8", "vrp5", "comware7")
+FLAVOURS = ("vrp8", "vrp5", "comware7", "comware5")
 #: Netmiko device type → simulated CLI flavour.
 FLAVOUR_OF = {"huawei_vrpv8": "vrp8", "huawei": "vrp5", "huawei_vrp": "vrp5",
               "hp_comware": "comware7", "h3c_comware": "comware7"}
@@ -24,7 +32,8 @@ FLAVOUR_OF = {"huawei_vrpv8": "vrp8", "huawei": "vrp5", "huawei_vrp": "vrp5",
 _VIEWS = {
     "vrp": {
         "system": r"^(interface \S+|bfd|route-policy \S+ (permit|deny) node \d+|aaa|"
-                  r"ospf \d+( router-id \S+)?|ospfv3 \d+|bgp \d+(\.\d+)?|"
+                  r"ospf \d+( router-id \S+)?( vpn-instance \S+)?|ospfv3 \d+( vpn-instance \S+)?|"
+                  r"bgp \d+(\.\d+)?|"
                   r"acl (ipv6 )?(number|name) \S+( .*)?|ip vpn-instance \S+|"
                   r"user-interface (vty|con|maint-interface) .*)$",
         "ospf": r"^area \S+$", "ospfv3": r"^area \S+$",
@@ -34,12 +43,15 @@ _VIEWS = {
     },
     "comware": {
         "system": r"^(interface \S+|route-policy \S+ (permit|deny) node \d+|"
-                  r"ospf \d+( router-id \S+)?|ospfv3 \d+|bgp \d+|"
-                  r"acl (ipv6 )?(advanced|basic|number) \S+( .*)?|ip vpn-instance \S+|"
-                  r"line (vty|class|aux|con) .*|local-user \S+( class \S+)?|vlan \d+|"
+                  r"ospf \d+( router-id \S+)?( vpn-instance \S+)?|ospfv3 \d+( vpn-instance \S+)?|"
+                  r"bgp \d+|acl (ipv6 )?(advanced|basic|number) \S+( .*)?|"
+                  r"ip vpn-instance \S+|ip public-instance|"
+                  r"line (vty|class|aux|con) .*|user-interface (vty|aux|con) .*|"
+                  r"local-user \S+( class \S+)?|vlan \d+|"
                   r"domain \S+|role name \S+|user-group \S+)$",
         "ospf": r"^area \S+$", "ospfv3": r"^area \S+$",
-        "bgp": r"^(address-family (ipv4|ipv6)( unicast)?|ip vpn-instance \S+)$",
+        "bgp": r"^(address-family (ipv4|ipv6)( unicast)?|ip vpn-instance \S+|"
+               r"ipv6-family( unicast)?|ipv4-family( unicast| vpn-instance \S+)?)$",
         "vpn": r"^address-family ipv[46]$",
     },
 }
@@ -59,7 +71,7 @@ _KEYWORDS = {
         mtu speed duplex negotiation loopback-detect carrier cpu-defend qos
         free-rule-template portal-access-profile mac-access-profile dhcp-access-profile
         ssl pki wlan capwap arp mac-address isis mpls lacp eth-trunk load-balance
-        ospf-enable group reflect-client""".split()),
+        ospf-enable group reflect-client dot1q vpn-instance-capability import-rib""".split()),
     "comware": set("""sysname ipv6 ip info-center bfd vlan acl interface bgp ospf ospfv3
         route-policy snmp-agent ssh ntp-service line description undo port shutdown
         packet-filter peer router-id network import-route address-family
@@ -69,7 +81,30 @@ _KEYWORDS = {
         password-recovery copyright-info version header telnet mtu speed duplex
         balance preference maximum silent-interface default timer graceful-restart
         authorization-attribute public-key scheme ntp ntp-service mac-address arp
-        link-aggregation jumboframe combo enable group reflect-client""".split()),
+        link-aggregation jumboframe combo enable group reflect-client
+        user-interface archive vlan-type vpn-instance-capability route-replicate
+        firewall ipv4-family ipv6-family synchronization next-hop-local""".split()),
+}
+
+#: What one flavour of a family does not know: (regex on the command, with a group `bad` on
+#: the word the device's caret points at). Comware 5.20 lacks Comware 7's spellings (and
+#: the other way round); sources: src/govops/network/platforms/h3c_comware/SOURCES.md.
+_U = r"^(?:undo )?"
+_REFUSED = {
+    "comware5": [re.compile(p) for p in (
+        _U + r"(?P<bad>address-family)\b", _U + r"(?P<bad>line) ",
+        _U + r"acl (?:ipv6 )?(?P<bad>advanced|basic)\b", _U + r"ip (?P<bad>prefix-list)\b",
+        _U + r"ip (?P<bad>public-instance)\b", _U + r"ipv6 (?P<bad>prefix-list)\b",
+        _U + r"if-match ip (?P<bad>address)\b", _U + r"(?P<bad>route-replicate)\b",
+        _U + r"ntp-service (?P<bad>enable)$", _U + r"ntp-service (?P<bad>ipv6)\b",
+        _U + r"(?P<bad>user-role)\b", _U + r"authorization-attribute (?P<bad>user-role)\b",
+        r"^local-user \S+ (?P<bad>class)\b", _U + r"ospf (?P<bad>\d+) area\b",
+        _U + r"ospfv3 (?P<bad>bfd)\b", _U + r"info-center source \S+ (?P<bad>(?!channel\b)\S+)",
+    )],
+    "comware7": [re.compile(p) for p in (
+        _U + r"(?P<bad>user-interface)\b", _U + r"(?P<bad>ipv[46]-family)\b",
+        _U + r"ip (?P<bad>ip-prefix|ipv6-prefix)\b",
+    )],
 }
 
 #: Single-keyword commands that are complete on their own.
@@ -121,7 +156,7 @@ def view_kind(header: str) -> str:
         return "system"
     if words[0] in ("ipv4-family", "ipv6-family", "address-family"):
         return "family"
-    if words[:2] == ["ip", "vpn-instance"]:
+    if words[:2] in (["ip", "vpn-instance"], ["ip", "public-instance"]):
         return "vpn"
     return words[0]
 
@@ -133,9 +168,11 @@ def enters_view(flavour: str, parent_kind: str, command: str) -> bool:
 
 
 def section_key(command: str) -> str:
-    """What identifies a section: `ospf 1` for `ospf 1 router-id X`, else the whole header."""
+    """What identifies a section: `ospf 1` for `ospf 1 router-id X` (and `ospf 200` for `ospf
+    200 router-id X vpn-instance P`, `ospfv3 200` for `ospfv3 200 vpn-instance P`: a process
+    number names one process whatever instance it serves), else the whole header."""
     words = command.split()
-    if words[0] in ("ospf",) and len(words) >= 2:
+    if words[0] in ("ospf", "ospfv3") and len(words) >= 2:
         return " ".join(words[:2])
     return command
 
@@ -149,13 +186,22 @@ def replace_key(command: str) -> str | None:
     return None
 
 
+def refused(flavour: str, command: str) -> int | None:
+    """Where in `command` the word is that this flavour does not know (a spelling of the
+    family's other flavour), else None."""
+    for pattern in _REFUSED.get(flavour, ()):
+        if m := pattern.match(command):
+            return m.start("bad")
+    return None
+
+
 def check(flavour: str, command: str) -> str | None:
     """None when the command is known; else 'unrecognized' or 'incomplete'."""
     words = command.split()
     if not words:
         return None
     first = words[1] if words[0] == "undo" and len(words) > 1 else words[0]
-    if first not in _KEYWORDS[family(flavour)]:
+    if first not in _KEYWORDS[family(flavour)] or refused(flavour, command) is not None:
         return "unrecognized"
     if len(words) == 1 and words[0] not in _ALONE:
         return "incomplete"
@@ -172,6 +218,8 @@ def error_text(flavour: str, kind: str, command: str, prompt_len: int = 0) -> st
         return "Error: The physical interface cannot be deleted."
     bad = words[1] if words[0] == "undo" and len(words) > 1 else words[0]
     at = command.find(bad) if kind == "unrecognized" else len(command)
+    if kind == "unrecognized" and (where := refused(flavour, command)) is not None:
+        at = where
     caret = " " * (prompt_len + at) + "^"
     what = "Unrecognized" if kind == "unrecognized" else "Incomplete"
     if family(flavour) == "comware":

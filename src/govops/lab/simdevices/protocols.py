@@ -3,15 +3,25 @@
 Rules (what a real network would do, simplified where no automation depends on it):
 - an OSPF (OSPFv3) neighbour is Full when both ends of a link (the two addresses of one /31
   or /127, or /30, /126) run OSPF process 1 on it, in the same area, with the same network
-  type, neither port shut, both devices up;
+  type, neither port shut, both devices up; a port runs OSPF by its own line (`ospf 1 area`,
+  `ospf enable 1 area`) or, on Comware 5, by a `network` of the area view that holds its
+  address;
+- Comware 5 forwards no IPv6 until `ipv6` is given in system view: without it, its IPv6
+  addresses count for nothing;
 - a BFD session is Up on such a Full link when both ends enable BFD for OSPF (VRP also needs
   the global `bfd`);
 - prefixes in OSPF reach every device joined to them through Full adjacencies;
 - a BGP session is Established when each end configures the other's address with the other's
-  AS, the family is enabled on both ends (VRP enables IPv4 peers by default; Comware and IPv6
-  need `peer X enable`), both are up, and each can reach the other's address (connected, or
-  through OSPF);
-- BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes.
+  AS, the family is enabled on both ends (VRP and Comware 5 enable IPv4 peers of the BGP view
+  by default; a peer defined inside an address family view, as Comware 5 defines its IPv6
+  peers in `ipv6-family`, is enabled there; Comware 7 and IPv6 otherwise need `peer X
+  enable`), both are up, and each can reach the other's address (connected, or through OSPF);
+- BGP `network` statements of an Established peer are learnt as IBGP/EBGP routes;
+- a plane's OSPF (OSPFv3) process in a VPN instance (VRF-lite, ADR 0021) has its neighbours
+  Full on the same terms, across the two addresses of one link bound to the same instance
+  (a dot1q subinterface is up when its port is); they are listed under their process in the
+  OSPF displays. The planes' routing tables and leaks are not computed: the displays show
+  the public table, which is what the verifier reads.
 """
 
 from __future__ import annotations
@@ -41,6 +51,9 @@ class Port:
     bfd: bool = False
     up: bool = True
     vpn: str = ""
+    #: (process, area) of an OSPF (OSPFv3) process other than 1 on the port (a plane's).
+    plane_ospf: tuple[int, str] | None = None
+    plane_ospf6: tuple[int, str] | None = None
 
 
 @dataclass
@@ -66,6 +79,9 @@ class Facts:
     peers: dict[str, Peer] = field(default_factory=dict)
     networks: dict[int, list[IPNet]] = field(default_factory=lambda: {4: [], 6: []})
     statics: dict[int, list[IPNet]] = field(default_factory=lambda: {4: [], 6: []})
+    #: OSPF (OSPFv3) processes in a VPN instance: process → (router ID, instance).
+    planes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    planes6: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def _canon(address: str) -> str:
@@ -78,12 +94,16 @@ def _canon(address: str) -> str:
 def facts_of(dev: SimDevice) -> Facts:
     """Read the routing facts out of `dev`'s running config."""
     comware = grammar.family(dev.flavour) == "comware"
+    v5 = dev.flavour == "comware5"
     f = Facts(bfd_global=comware)
+    networks: list[tuple[int, str, ipaddress.IPv4Network]] = []  # Comware 5: (process, area, net)
     for top in dev.running.children:
         words = top.text.split()
+        if v5 and words[0] == "ospf" and len(words) > 1 and words[1].isdigit():
+            networks += _area_networks(int(words[1]), top)
         if top.text == "bfd":
             f.bfd_global = True
-        elif words[:2] == ["ospf", "1"]:
+        elif words[:2] == ["ospf", "1"] and "vpn-instance" not in words:
             f.ospf = True
             if "router-id" in words:
                 f.router_id = words[words.index("router-id") + 1]
@@ -92,21 +112,36 @@ def facts_of(dev: SimDevice) -> Facts:
             for c in top.children:
                 if c.text.startswith("router-id "):
                     f.router_id = f.router_id or c.text.split()[1]
+        elif words[0] in ("ospf", "ospfv3") and "vpn-instance" in words and words[1].isdigit():
+            vpn = words[words.index("vpn-instance") + 1]
+            rid = words[words.index("router-id") + 1] if "router-id" in words else next(
+                (c.text.split()[1] for c in top.children if c.text.startswith("router-id ")), "")
+            (f.planes if words[0] == "ospf" else f.planes6)[int(words[1])] = (rid, vpn)
         elif words[0] == "interface":
             f.ports.append(_port(top, comware, dev.ports_start_shut))
         elif words[0] == "bgp":
             f.asn = words[1]
-            _bgp(top, f, comware)
+            _bgp(top, f, v4_default=not comware or v5)
         elif words[:2] in (["ip", "route-static"], ["ipv6", "route-static"]):
             _static(words, f)
+    if v5:
+        _network_statements(f, networks)
+        if dev.running.find("ipv6") is None:  # IPv6 forwarding is off
+            for p in f.ports:
+                p.v6 = []
+            f.statics[6], f.networks[6] = [], []
+    up = {p.name: p.up for p in f.ports}
+    for p in f.ports:  # a dot1q subinterface is up when its port is
+        if "." in p.name:
+            p.up = p.up and up.get(p.name.split(".")[0], True)
     return f
 
 
 def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     name = node.text.split(None, 1)[1]
     p = Port(name)
-    physical = not name.lower().startswith(("loopback", "vlanif", "vlan-interface", "null", "meth",
-                                                "m-gigabit"))
+    physical = "." not in name and not name.lower().startswith(
+        ("loopback", "vlanif", "vlan-interface", "null", "meth", "m-gigabit"))
     shut = start_shut and physical
     for c in node.children:
         w = c.text.split()
@@ -114,12 +149,21 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
             p.v4 = ipaddress.IPv4Interface(f"{w[2]}/{w[3]}")
         elif w[:2] == ["ipv6", "address"] and len(w) >= 3 and "/" in w[2]:
             p.v6.append(ipaddress.IPv6Interface(w[2]))
-        elif w[:3] == ["ospf", "enable", "1"] and len(w) == 5:
-            p.ospf_area = w[4]
-        elif comware and w[:2] == ["ospf", "1"] and len(w) == 4:
-            p.ospf_area = w[3]
-        elif w[:2] == ["ospfv3", "1"] and len(w) == 4:
-            p.ospf6_area = w[3]
+        elif w[:2] == ["ospf", "enable"] and len(w) == 5 and w[2].isdigit():
+            if w[2] == "1":
+                p.ospf_area = w[4]
+            else:
+                p.plane_ospf = (int(w[2]), w[4])
+        elif comware and w[0] == "ospf" and len(w) == 4 and w[1].isdigit() and w[2] == "area":
+            if w[1] == "1":
+                p.ospf_area = w[3]
+            else:
+                p.plane_ospf = (int(w[1]), w[3])
+        elif w[0] == "ospfv3" and len(w) == 4 and w[1].isdigit() and w[2] == "area":
+            if w[1] == "1":
+                p.ospf6_area = w[3]
+            else:
+                p.plane_ospf6 = (int(w[1]), w[3])
         elif w[:2] == ["ospf", "network-type"]:
             p.network_type = w[2]
         elif w[:3] == ["ospf", "bfd", "enable"]:
@@ -134,49 +178,91 @@ def _port(node, comware: bool, start_shut: bool) -> Port:  # noqa: ANN001
     return p
 
 
-def _bgp(node, f: Facts, comware: bool) -> None:  # noqa: ANN001
+def _area_networks(process: int, node) -> list[tuple[int, str, ipaddress.IPv4Network]]:  # noqa: ANN001
+    """Comware 5's `network ADDR WILDCARD` lines of each area of an OSPF process."""
+    out = []
+    for area in node.children:
+        if not area.text.startswith("area "):
+            continue
+        for line in area.children:
+            w = line.text.split()
+            if w[0] == "network" and len(w) == 3:
+                try:
+                    out.append((process, area.text.split()[1],
+                                ipaddress.IPv4Network(f"{w[1]}/{w[2]}", strict=False)))
+                except ValueError:
+                    continue
+    return out
+
+
+def _network_statements(f: Facts, networks: list[tuple[int, str, ipaddress.IPv4Network]]
+                        ) -> None:
+    """Comware 5: a port runs the OSPF process (of its own routing table) whose area view has
+    a `network` holding its address; the first such `network` gives the area."""
+    for p in f.ports:
+        if p.v4 is None:
+            continue
+        for process, area, net in networks:
+            if p.v4.ip not in net:
+                continue
+            if process == 1 and not p.vpn and not p.ospf_area:
+                p.ospf_area = area
+            elif f.planes.get(process, ("", ""))[1] == p.vpn and p.vpn and p.plane_ospf is None:
+                p.plane_ospf = (process, area)
+
+
+def _bgp(node, f: Facts, v4_default: bool) -> None:  # noqa: ANN001
     """Peers with their AS and families; a peer in a group takes the group's AS (`group G
-    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in."""
+    internal`: the local AS; `peer G as-number X`) and the families the group is enabled in.
+    `v4_default`: an IPv4 peer of the BGP view is enabled for IPv4 unless undone (VRP,
+    Comware 5). A peer or group defined inside an address family view belongs to that family
+    (Comware 5's `ipv6-family`)."""
     groups: dict[str, Peer] = {}
     member: dict[str, str] = {}
-    for c in node.children:
-        w = c.text.split()
-        if w[0] == "group" and len(w) >= 2:
-            groups[w[1]] = Peer(w[1], f.asn if w[2:3] == ["internal"] else "")
-    for c in node.children:
-        w = c.text.split()
-        if w[0] == "router-id":
-            f.bgp_router_id = w[1]
-        elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
-            if w[1] in groups:
+    views = [(node, 0)] + [(c, 6 if "ipv6" in c.text else 4) for c in node.children
+                           if grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text]
+    for view, fam in views:
+        for c in view.children:
+            w = c.text.split()
+            if w[0] == "group" and len(w) >= 2:
+                group = groups.setdefault(w[1], Peer(w[1]))
+                group.asn = f.asn if w[2:3] == ["internal"] else group.asn
+                if fam:
+                    group.families.add(fam)
+    for view, fam in views:
+        for c in view.children:
+            w = c.text.split()
+            target = groups.get(w[1]) if len(w) > 1 else None
+            if w[0] == "router-id" and not fam:
+                f.bgp_router_id = w[1]
+            elif w[0] == "peer" and len(w) >= 4 and w[2] in ("as-number", "group"):
+                if target is not None:
+                    if w[2] == "as-number":
+                        target.asn = w[3]
+                    continue
+                address = _canon(w[1])
+                peer = f.peers.setdefault(address, Peer(address))
                 if w[2] == "as-number":
-                    groups[w[1]].asn = w[3]
-                continue
-            address = _canon(w[1])
-            peer = f.peers.setdefault(address, Peer(address))
-            if w[2] == "as-number":
-                peer.asn = w[3]
-            else:
-                member[address] = w[3]
-            if ":" not in address and not comware:
-                peer.families.add(4)  # VRP: IPv4 peers are enabled in IPv4 unicast by default
-        elif grammar.view_kind(c.text) == "family" and "vpn-instance" not in c.text:
-            fam = 6 if "ipv6" in c.text else 4
-            for line in c.children:
-                lw = line.text.split()
-                target = groups.get(lw[1]) if len(lw) > 1 else None
-                if lw[0] == "peer" and lw[-1] == "enable" and len(lw) == 3:
-                    (target or f.peers.setdefault(_canon(lw[1]), Peer(_canon(lw[1])))
-                     ).families.add(fam)
-                elif lw[:2] == ["undo", "peer"] and lw[-1] == "enable" and len(lw) == 4:
-                    (groups.get(lw[2]) or f.peers.setdefault(_canon(lw[2]), Peer(_canon(lw[2])))
-                     ).families.discard(fam)
-                elif lw[0] == "network" and len(lw) >= 3:
-                    net = _network(lw[1], lw[2])
-                    if net is not None:
-                        f.networks[fam].append(net)
-                elif lw[0] == "network" and len(lw) == 2 and "/" in lw[1]:
-                    f.networks[fam].append(ipaddress.ip_network(lw[1], strict=False))
+                    peer.asn = w[3]
+                else:
+                    member[address] = w[3]
+                if fam:
+                    peer.families.add(fam)
+                elif ":" not in address and v4_default:
+                    peer.families.add(4)
+            elif w[0] == "peer" and w[-1] == "enable" and len(w) == 3:
+                (target or f.peers.setdefault(_canon(w[1]), Peer(_canon(w[1])))
+                 ).families.add(fam or 4)
+            elif w[:2] == ["undo", "peer"] and w[-1] == "enable" and len(w) == 4:
+                (groups.get(w[2]) or f.peers.setdefault(_canon(w[2]), Peer(_canon(w[2])))
+                 ).families.discard(fam or 4)
+            elif w[0] == "network" and len(w) >= 3:
+                net = _network(w[1], w[2])
+                if net is not None:
+                    f.networks[fam or 4].append(net)
+            elif w[0] == "network" and len(w) == 2 and "/" in w[1]:
+                net = ipaddress.ip_network(w[1], strict=False)
+                f.networks[net.version].append(net)
     for address, group in member.items():
         peer, g = f.peers[address], groups.get(group)
         if g is not None:
@@ -243,6 +329,9 @@ class DeviceState:
     ospf6: list[Adjacency] = field(default_factory=list)
     bfd: list[Adjacency] = field(default_factory=list)
     bgp: dict[int, list[Session]] = field(default_factory=lambda: {4: [], 6: []})
+    #: Neighbours of the planes' OSPF (OSPFv3) processes, by local process.
+    planes: dict[int, list[Adjacency]] = field(default_factory=dict)
+    planes6: dict[int, list[Adjacency]] = field(default_factory=dict)
     #: Rendered outputs that depend on this state only (the routing tables), by command.
     shown: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     table: dict[int, list[Route]] | None = field(default=None, repr=False, compare=False)
@@ -311,6 +400,11 @@ class _Topology:
         self.lengths: dict[int, list[int]] = {4: [], 6: []}
         #: link network -> (a, b, a's adjacency, b's adjacency, a's BFD, b's BFD) when Full
         self.edges: dict[NetKey, tuple] = {}
+        #: (VPN instance, link network) -> its ends bound to that instance (a plane's links)
+        self.plane_links: dict[tuple[str, NetKey], list[tuple[str, Port, str]]] = {}
+        #: (VPN instance, link network) -> (a, b, a's adjacency, b's adjacency, a's process,
+        #: b's process) when the planes' processes are Full across it
+        self.plane_edges: dict[tuple[str, NetKey], tuple] = {}
         #: family -> device -> neighbour -> link network -> the device's adjacency
         self.graph: dict[int, dict[str, dict[str, dict[NetKey, Adjacency]]]] = {4: {}, 6: {}}
         self.domain: dict[int, dict[str, int]] = {4: {}, 6: {}}
@@ -322,22 +416,30 @@ class _Topology:
     def update(self, changes: dict[str, tuple[Facts, bool]]) -> None:
         """Devices whose facts or `down` fault changed: (facts, down) each."""
         touched: set[NetKey] = set()
+        planes: set[tuple[str, NetKey]] = set()
         for n, (f, down) in changes.items():
             old = self.facts.get(n)
             if old is not None:
-                self._unindex(n, old, touched)
+                self._unindex(n, old, touched, planes)
             self.facts[n] = f
             if down:
                 self.up.discard(n)
             else:
                 self.up.add(n)
-            self._index(n, f, touched)
+            self._index(n, f, touched, planes)
         if any([self._evaluate(key) for key in touched]):
             self._domains()
+        for link in planes:  # the planes' adjacencies join no OSPF domain of the public table
+            edge = self._plane_edge(link)
+            if edge is None:
+                self.plane_edges.pop(link, None)
+            else:
+                self.plane_edges[link] = edge
         self.generation += 1
         self.routes, self._hops = {}, {}
 
-    def _index(self, n: str, f: Facts, touched: set[NetKey]) -> None:
+    def _index(self, n: str, f: Facts, touched: set[NetKey],
+               planes: set[tuple[str, NetKey]]) -> None:
         lengths = self.lengths
         for p, fam, key, ip, _, link in _records(f):
             if key[2] not in lengths[fam]:
@@ -345,13 +447,17 @@ class _Topology:
             if p.up and (p.ospf_area if fam == 4 else p.ospf6_area):
                 self.adv[fam].setdefault(key, []).append(n)
             if p.vpn:
+                if link:
+                    self.plane_links.setdefault((p.vpn, key), []).append((n, p, ip))
+                    planes.add((p.vpn, key))
                 continue
             self.owner[ip] = n
             if link:
                 self.links.setdefault(key, []).append((n, p, ip))
                 touched.add(key)
 
-    def _unindex(self, n: str, f: Facts, touched: set[NetKey]) -> None:
+    def _unindex(self, n: str, f: Facts, touched: set[NetKey],
+                 planes: set[tuple[str, NetKey]]) -> None:
         for p, fam, key, ip, _, link in _records(f):
             if p.up and (p.ospf_area if fam == 4 else p.ospf6_area):
                 names = self.adv[fam].get(key, [])
@@ -360,6 +466,14 @@ class _Topology:
                 if not names:
                     self.adv[fam].pop(key, None)
             if p.vpn:
+                if link:
+                    ends = [e for e in self.plane_links.get((p.vpn, key), [])
+                            if not (e[0] == n and e[1] is p)]
+                    if ends:
+                        self.plane_links[(p.vpn, key)] = ends
+                    else:
+                        self.plane_links.pop((p.vpn, key), None)
+                    planes.add((p.vpn, key))
                 continue
             if self.owner.get(ip) == n:
                 del self.owner[ip]
@@ -418,6 +532,28 @@ class _Topology:
         return (a, b, Adjacency(b, fb.router_id, pa.name, xb, pa.ospf6_area),
                 Adjacency(a, fa.router_id, pb.name, xa, pb.ospf6_area), None, None)
 
+    def _plane_edge(self, link: tuple[str, NetKey]) -> tuple | None:
+        """Full across one plane link: both ends bound to the instance, each in an OSPF
+        (OSPFv3) process of that instance, in the same area, with the same network type,
+        ports and devices up."""
+        vpn, key = link
+        ends = self.plane_links.get(link, [])
+        if len(ends) != 2 or ends[0][0] == ends[1][0]:
+            return None
+        (a, pa, xa), (b, pb, xb) = ends
+        if a not in self.up or b not in self.up or not (pa.up and pb.up):
+            return None
+        fa, fb = self.facts[a], self.facts[b]
+        v4 = key[0] == 4
+        sa, sb = (pa.plane_ospf, pb.plane_ospf) if v4 else (pa.plane_ospf6, pb.plane_ospf6)
+        procs_a, procs_b = (fa.planes, fb.planes) if v4 else (fa.planes6, fb.planes6)
+        if sa is None or sb is None or sa[1] != sb[1] or (v4 and pa.network_type != pb.network_type):
+            return None
+        if procs_a.get(sa[0], ("", ""))[1] != vpn or procs_b.get(sb[0], ("", ""))[1] != vpn:
+            return None
+        return (a, b, Adjacency(b, procs_b[sb[0]][0], pa.name, xb, sa[1]),
+                Adjacency(a, procs_a[sa[0]][0], pb.name, xa, sb[1]), sa[0], sb[0])
+
     def _domains(self) -> None:
         """Devices joined by Full adjacencies: one OSPF domain each (per family)."""
         for fam in (4, 6):
@@ -436,13 +572,21 @@ class _Topology:
 
     # -- reading it ---------------------------------------------------------------------------
     def adjacencies(self, n: str) -> DeviceState:
-        """`n`'s OSPF/OSPFv3 neighbours and BFD sessions, in its ports' order."""
+        """`n`'s OSPF/OSPFv3 neighbours and BFD sessions, and its planes' OSPF (OSPFv3)
+        neighbours by process, in its ports' order."""
         st = DeviceState()
         f = self.facts.get(n)
         if f is None:
             return st
         for p, fam, key, _, _, link in _records(f):
-            edge = self.edges.get(key) if link and not p.vpn else None
+            if link and p.vpn:
+                edge = self.plane_edges.get((p.vpn, key))
+                if edge is not None:
+                    mine = 0 if edge[0] == n else 1
+                    (st.planes if fam == 4 else st.planes6).setdefault(
+                        edge[4 + mine], []).append(edge[2 + mine])
+                continue
+            edge = self.edges.get(key) if link else None
             if edge is None:
                 continue
             mine = 0 if edge[0] == n else 1

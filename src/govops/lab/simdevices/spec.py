@@ -43,6 +43,8 @@ class DeviceSpec:
     #: Its level in the estate and its management address (for `lab status`).
     level: str = ""
     management: str = ""
+    #: Its CLI flavour when the model table names one ("comware5"); else its Netmiko type's.
+    flavour: str = ""
 
 
 @dataclass
@@ -119,7 +121,8 @@ def spec_from_estate(estate: Estate, *, host: str, first_port: int, username: st
                    if i.name not in fitted and grammar.physical_port(i.name)]
         devices.append(DeviceSpec(name, view.platform, view.model, device_type, where[0],
                                   where[1], config, model.undo_shutdown, fitted=fitted,
-                                  level=view.level, management=view.mgmt_ipv4.split("/")[0]))
+                                  level=view.level, management=view.mgmt_ipv4.split("/")[0],
+                                  flavour=model.flavour))
     return SimSpec(username, password, str(host_key), devices, time_scale, faults_file)
 
 
@@ -133,8 +136,8 @@ def world_from_spec(spec: SimSpec, shard: int = 0, shards: int = 1):  # noqa: AN
     for i, d in enumerate(spec.devices):
         if shard_of(i, shards) != shard:
             continue
-        flavour = grammar.FLAVOUR_OF.get(d.device_type)
-        if flavour is None:
+        flavour = d.flavour or grammar.FLAVOUR_OF.get(d.device_type)
+        if flavour not in grammar.FLAVOURS:
             raise LabError(f"{d.name}: no simulated CLI for Netmiko type {d.device_type!r}")
         devices[d.name] = SimDevice(d.name, d.platform, flavour, tree.parse(d.config),
                                     ports_start_shut=d.ports_start_shut,

@@ -45,7 +45,7 @@ class Node:
 _RANK = [(re.compile(p), r) for p, r in (
     (r"^version ", 0), (r"^sysname ", 1), (r"^(clock|irf|lldp|system-working-mode|xbar|"
                                           r"password-recovery|drop|set) ", 2),
-    (r"^ipv6$", 3), (r"^info-center ", 4), (r"^bfd$", 5), (r"^vlan ", 6),
+    (r"^ipv6$", 3), (r"^firewall ", 3), (r"^info-center ", 4), (r"^bfd$", 5), (r"^vlan ", 6),
     (r"^ip vpn-instance ", 7), (r"^(ospf|ospfv3) ", 8 if False else 14), (r"^acl ", 9),
     (r"^(aaa|domain|role|user-group|local-user)", 10), (r"^interface ", 12),
     (r"^bgp ", 13), (r"^route-policy ", 15), (r"^ip (ip|ipv6)-prefix ", 16),
@@ -124,8 +124,13 @@ def render(root: Node, flavour: str, banner: str = "") -> str:
 
 
 def _render_children(node: Node, depth: int, out: list[str], comware: bool) -> None:
+    # ` #` before an address family: in BGP (VRP when it holds lines); Comware also in a VPN
+    # instance, even an empty one (part 1's real configs)
+    parent = grammar.view_kind(node.text)
     for child in node.children:
-        if child.children and depth == 1 and grammar.view_kind(child.text) == "family":
+        if depth == 1 and grammar.view_kind(child.text) == "family" and (
+                (parent == "bgp" and (child.children or comware))
+                or (parent == "vpn" and comware)):
             out.append(" " * depth + "#")
         out.append(" " * depth + child.text.replace(SEP, "\n"))
         _render_children(child, depth + 1, out, comware)
@@ -197,24 +202,36 @@ def hidden_defaults(ports_start_shut: bool) -> frozenset[str]:
     return frozenset({"portswitch"} if ports_start_shut else {"portswitch", "undo shutdown"})
 
 
-def set_line(parent: Node, command: str, hidden: frozenset[str] = frozenset()) -> None:
-    """Add a line, replacing the line of the same one-value command if there is one."""
+#: What binding an interface to a VPN instance clears on it (both vendors: the addresses
+#: belong to the table the port leaves), so the binding must come before the addresses.
+_UNBOUND_BY_BINDING = ("ip address ", "ipv6 address ", "ipv6 enable")
+
+
+def set_line(parent: Node, command: str, hidden: frozenset[str] = frozenset()) -> bool:
+    """Add a line, replacing the line of the same one-value command if there is one. True
+    when an `ip binding vpn-instance` cleared the interface's addresses."""
     if parent.find(command) is not None:
-        return
+        return False
+    cleared = False
+    if command.startswith("ip binding vpn-instance ") and parent.text.startswith("interface "):
+        keep = [c for c in parent.children if not c.text.startswith(_UNBOUND_BY_BINDING)]
+        cleared = len(keep) != len(parent.children)
+        parent.children = keep
     if command in PRINTED_NEGATIONS:
         parent.children = [c for c in parent.children if c.text != f"undo {command}"]
     if command in hidden:
-        return
+        return cleared
     key = grammar.replace_key(command)
     if key is not None:
         for child in parent.children:
             if not child.children and grammar.replace_key(child.text) == key:
                 child.text = command
-                return
+                return cleared
     if parent.text == "":
         insert_top(parent, Node(command))
     else:
         parent.children.append(Node(command))
+    return cleared
 
 
 _PEER_DEFINING = re.compile(r"^peer (\S+) (as-number|group)\b")

@@ -55,11 +55,14 @@ class VendorDriver:
     _USER, _SYSTEM = ">", "]"
 
     def __init__(self, name: str, host: str, creds: Credentials, timeout: float = 60,
-                 port: int = 22, device_type: str = ""):
+                 port: int = 22, device_type: str = "", flavour: str = ""):
         self.name = name
         self.host = host
         self.port = port
         self.device_type = device_type or self.default_device_type
+        #: The CLI where one Netmiko type serves two (the model table's `flavour`, e.g.
+        #: "comware5"); "" : the one the Netmiko type names.
+        self.flavour = flavour
         self._params = netmiko_params(host, self.device_type, creds, port)
         self._timeout = timeout
         self._conn: Any = None
@@ -237,12 +240,13 @@ class VendorDriver:
         protocol that is not configured prints nothing: that part stays empty. With
         `prefixes` (the routes the caller checks), each is looked up on its own (`display ip
         routing-table ADDRESS LENGTH`) instead of reading the whole table: a town of a
-        province holds thousands of routes, 2.7 MB of output per read."""
-        from govops.network.parse import UnreadableOutput, read_state
-        from govops.network.platforms import platform_spec
+        province holds thousands of routes, 2.7 MB of output per read. The commands are
+        those of the device's CLI flavour (`parse.displays_of`: Comware 5 asks its own BGP
+        displays)."""
+        from govops.network.parse import UnreadableOutput, displays_of, read_state
 
         outputs, looked = {}, []
-        for display in platform_spec(self.platform).displays:
+        for display in displays_of(self.platform, self.flavour):
             if prefixes is not None and display.lookup:
                 fam = 4 if display.feeds == "routes4" else 6
                 for prefix in sorted(prefixes):
@@ -258,9 +262,10 @@ class VendorDriver:
             if text.strip():
                 outputs[display.command] = text
         try:
-            state = read_state(self.platform, outputs, source=self.name)
+            state = read_state(self.platform, outputs, source=self.name, flavour=self.flavour)
             for command, text in looked:
-                part = read_state(self.platform, {command: text}, source=self.name)
+                part = read_state(self.platform, {command: text}, source=self.name,
+                                  flavour=self.flavour)
                 state.routes4 |= part.routes4
                 state.routes6 |= part.routes6
             return state

@@ -37,7 +37,16 @@ def _scope(spec: PlatformSpec) -> str:
 def _displays(spec: PlatformSpec) -> str:
     if not spec.displays:
         return "live driver reads state" if spec.live_driver else "—"
-    return "<br>".join(f"`{d.command}` → {d.feeds}" for d in spec.displays)
+    every = {f for d in spec.displays for f in d.flavours}
+
+    def only(d) -> str:  # noqa: ANN001 - a parse.Display
+        missing = sorted(every - set(d.flavours))
+        if not missing:
+            return ""
+        if "" in d.flavours:
+            return f" (not {', '.join(missing)})"
+        return f" ({', '.join(d.flavours)})"
+    return "<br>".join(f"`{d.command}` → {d.feeds}{only(d)}" for d in spec.displays)
 
 
 def rows() -> list[dict[str, str]]:
@@ -74,6 +83,8 @@ def model_rows() -> list[dict[str, str]]:
                 "routed port starts with": f"`{model.route_mode}`" if model.route_mode else "—",
                 "`undo shutdown`": "printed" if model.undo_shutdown else "—",
                 "vty": f"`{model.vty}`" if model.vty else "—",
+                "push (Netmiko)": (f"`{model.netmiko or spec.netmiko_device_type}`"
+                                   + (f" ({model.flavour})" if model.flavour else "")),
             })
     return out
 

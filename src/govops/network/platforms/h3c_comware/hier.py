@@ -1,4 +1,6 @@
-"""H3C Comware 7: the hier_config driver and the normaliser of `display current-configuration`."""
+"""H3C Comware 7 and 5: the hier_config driver and the normaliser of `display
+current-configuration` (one for both dialects: Comware 5's `ipv6-family` is a BGP view left
+with `quit` like Comware 7's `address-family`)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ class ComwareDriver(HConfigDriverHPComware5):
             ),
             "ordering": rules.ordering + vendor_ordering(),
             "sectional_exiting": rules.sectional_exiting + [
-                SectionalExitingRule(match_rules=rule("bgp ", "address-family "),
-                                     exit_text="quit"),
+                SectionalExitingRule(match_rules=rule("bgp ", family), exit_text="quit")
+                for family in ("address-family ", "ipv4-family", "ipv6-family")
             ],
             "indentation": 1,
         })

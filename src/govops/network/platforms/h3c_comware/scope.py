@@ -15,10 +15,13 @@ SCOPE = ManagedScope(
     owned=(r"ospf 1( |$)", r"ospfv3 1$", GOVOPS_STATIC),
     named=(r"^route-policy (?P<name>\S+) ", r"^ip prefix-list (?P<name>\S+) ",
            r"^ipv6 prefix-list (?P<name>\S+) ",
+           # Comware 5's prefix lists
+           r"^ip ip-prefix (?P<name>\S+) ", r"^ip ipv6-prefix (?P<name>\S+) ",
            r"^acl (?:ipv6 )?(?:advanced|basic|number|name) (?P<name>\S+)",
            r"^ip vpn-instance (?P<name>\S+)$", *PLANE_PROCESSES, r"^vlan (?P<name>\d+)$"),
     name_prefixes=GOVOPS_NAMES,
-    interface_lines=VENDOR_INTERFACE_LINES,
+    # Comware 5 MSR routers filter with `firewall packet-filter`
+    interface_lines=(*VENDOR_INTERFACE_LINES, "firewall packet-filter "),
     marks=GOVOPS_MARKS,
     prunable={
         "ntp": ((r"ntp-service (ipv6 )?unicast-(server|peer) ",),),
@@ -27,7 +30,7 @@ SCOPE = ManagedScope(
                   r"target-host) ",),),
         "users": ((r"local-user ",),),
         "aaa": ((r"hwtacacs scheme ",), (r"radius scheme ",), (r"domain (?!default )",)),
-        "vty": ((r"line vty ",),),
+        "vty": ((r"line vty ",), (r"user-interface vty ",)),
         "static-routes": ((r"ipv6? route-static ",),),
     },
 )

@@ -20,9 +20,9 @@ DISPLAYS = (
             {"peer": "PEER", "state": "STATE", "interface": "INTERFACE"}),
     Display("display ip routing-table", "routes4", "display_ip_routing-table.textfsm",
             r"Destination/Mask\s+Proto", {"prefix": "DESTINATION", "length": "MASK"},
-            "display ip routing-table {address} {length}"),
+            lookup="display ip routing-table {address} {length}"),
     Display("display ipv6 routing-table", "routes6", "display_ipv6_routing-table.textfsm",
             r"Routing Table\s*:|Destinations\s*:",
             {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"},
-            "display ipv6 routing-table {address} {length}"),
+            lookup="display ipv6 routing-table {address} {length}"),
 )

@@ -437,3 +437,69 @@ def test_faults_unreachable_slow_reject_and_refused_commit(sim) -> None:
         conn.send_command("display version")
     assert time.monotonic() - started > 0.6
     world.set_fault("city-fs-2", slow_s=0.0)
+
+
+def test_route_lookups_show_one_prefix_and_parse_with_the_table_templates(sim) -> None:
+    """`display ip routing-table ADDRESS LENGTH` (and IPv6): exactly that prefix, read by the
+    whole table's template; nothing for a prefix the device has no route to. The vendor
+    driver's get_state(prefixes=…) reads these instead of the tables."""
+    from govops.lab.simdevices.displays import display
+    from govops.network.parse import parse_output
+
+    world = sim.world
+    for name in ("city-gz-1", "cnty-tianhe-1", "town-tianhe-a", "town-tianhe-b"):
+        dev = world.devices[name]  # town-tianhe-b: Comware 5, its own table layouts
+        table = {4: "display ip routing-table", 6: "display ipv6 routing-table"}
+        for fam, command in table.items():
+            full = world.call(display, dev, world.estate, command)
+            rows = parse_output(dev.platform, command, full)
+            assert rows, (name, command)
+            first = rows[-1]
+            address = first.get("destination") or first.get("network")
+            length = first.get("mask") or first.get("prefix_length")
+            one = world.call(display, dev, world.estate, f"{command} {address} {length}")
+            assert ("Summary count" if dev.flavour == "comware7" else "Summary Count") in one
+            got = parse_output(dev.platform, command, one)
+            assert [(r.get("destination") or r.get("network")) for r in got] == [address]
+            none = "192.0.2.99 32" if fam == 4 else "2001:db8:ffff::99 128"
+            assert world.call(display, dev, world.estate, f"{command} {none}") == ""
+
+
+def test_the_timing_model_makes_a_session_take_what_a_real_box_takes(sim) -> None:
+    """`--timing vendor`: each answer waits what the flavour's model says (asyncio sleeps);
+    without a model the simulator answers at once (every other test here)."""
+    from govops.lab.simdevices.timing import VENDOR, Timing
+
+    t = VENDOR["vrp5"]
+    dev = SimDevice("r1", "huawei_vrp", "vrp5", tree.parse("sysname r1\n#\nreturn\n"))
+    cli = CliSession(dev, Estate({"r1": dev}), "netops", timing=t)
+    cli.feed("system-view\r")
+    assert cli.delay == pytest.approx(t.command_s + len("Enter system view, return user view "
+                                                      "with Ctrl+Z.") / t.output_bytes_per_s)
+    cli.delay = 0.0
+    cli.feed("interface LoopBack1\r")
+    assert cli.delay == pytest.approx(t.command_s + t.config_line_s)
+    cli.feed("return\r")
+    cli.delay = 0.0
+    cli.feed("save\r")
+    cli.feed("y\r")  # the save itself takes the time, when it is confirmed
+    assert cli.delay > t.save_s
+    cli.delay = 0.0
+    text = dev.display_current()
+    cli.feed("screen-length 0 temporary\rdisplay current-configuration\r")
+    assert cli.delay >= len(text) / t.output_bytes_per_s
+
+    # over SSH: the session sleeps for it before it writes the answer
+    world = sim.world
+    world.timings = {"vrp5": Timing(login_s=0.4, command_s=0.3, config_line_s=0.0,
+                                    output_bytes_per_s=1e9, commit_s=0.0, save_s=0.0,
+                                    replace_s=0.0)}
+    try:
+        started = time.monotonic()
+        with _connect(sim, "cnty-tianhe-1") as conn:
+            logged_in = time.monotonic()
+            conn.send_command("display version")
+            answered = time.monotonic()
+    finally:
+        world.timings = {}
+    assert logged_in - started >= 0.4 and answered - logged_in >= 0.3

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from govops.lab.procs import is_running, read_pid, terminate
+from govops.lab.procs import is_running, terminate
 from tests.conftest import ROOT
 from tests.lab import simharness
 
@@ -31,8 +31,8 @@ def govops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 @contextlib.contextmanager
 def _served(tmp_path: Path, *extra: str):
-    """`govops lab up --simulated` of the vendor estate on 127.0.x.0 (`extra`: more options),
-    ended by `lab down --simulated` (or by its PID when that failed)."""
+    """`govops lab up --simulated` of the vendor estate on 127.0.x.0 in two shards (`extra`:
+    more options), ended by `lab down --simulated` (or by their PIDs when that failed)."""
     estate = simharness.vendor_estate(tmp_path)
     base = f"127.0.{random.randrange(3, 250)}.0"
     port = simharness.free_ports(1)
@@ -42,17 +42,18 @@ def _served(tmp_path: Path, *extra: str):
                  "GOVOPS_NET_ADDRESSES"):
         env.pop(name, None)
     up = govops("lab", "up", "--simulated", "--estate", str(estate), "--address-base", base,
-                "--port", str(port), *extra, "--output", "json", env=env)
+                "--port", str(port), "--shards", "2", *extra, "--output", "json", env=env)
     pidfile = tmp_path / "lab" / "sim" / "sim.pid"
     try:
         assert up.returncode == 0, up.stderr
         yield {"estate": estate, "env": env, "port": port, "base": base,
                "up": json.loads(up.stdout), "dir": tmp_path / "lab" / "sim"}
     finally:
-        pid = read_pid(pidfile)
+        pids = [int(w) for w in pidfile.read_text().split()] if pidfile.exists() else []
         govops("lab", "down", "--simulated", env=env)
-        if pid is not None and is_running(pid):  # down failed: end it by its PID anyway
-            terminate([pid])
+        left = [pid for pid in pids if is_running(pid)]
+        if left:  # down failed: end them by their PIDs anyway
+            terminate(left)
 
 
 @pytest.fixture
@@ -90,11 +91,13 @@ def test_up_status_login_and_down(simlab) -> None:
     again = govops("lab", "up", "--simulated", "--estate", str(simlab["estate"]),
                    "--address-base", simlab["base"], "--port", str(simlab["port"]),
                    "--output", "json", env=env)
-    assert json.loads(again.stdout)["pid"] == st["pid"]
-    pid = st["pid"]
+    assert json.loads(again.stdout)["pids"] == st["pids"]
+    pids = st["pids"]
+    assert len(pids) == st["shards"] == 2  # two simulator processes share the devices
+    assert {d["shard"] for d in managed.values()} == {0, 1}
     down = govops("lab", "down", "--simulated", "--output", "json", env=env)
-    assert json.loads(down.stdout) == {"processes": 1, "devices": 26, "lo_addresses": 0}
-    assert not is_running(pid) and not simlab["dir"].exists()
+    assert json.loads(down.stdout) == {"processes": 2, "devices": 26, "lo_addresses": 0}
+    assert not any(is_running(pid) for pid in pids) and not simlab["dir"].exists()
     with pytest.raises(OSError):
         socket.create_connection((city["host"], city["port"]), timeout=1).close()
     status = govops("lab", "status", env=env)

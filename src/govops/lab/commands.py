@@ -59,8 +59,8 @@ def up(
     estate: Path = typer.Option(DEFAULT_ESTATE, "--estate", help="Estate folder."),
     simulated: bool = typer.Option(
         False, "--simulated",
-        help="Serve the estate's VRP/Comware nodes as simulated SSH devices (one process, no "
-             "namespaces) instead of building the FRR lab."),
+        help="Serve the estate's VRP/Comware nodes as simulated SSH devices (a few processes, "
+             "no namespaces) instead of building the FRR lab."),
     address_base: str | None = typer.Option(
         None, "--address-base", envvar="GOVOPS_SIM_ADDRESS_BASE",
         help="With --simulated: device i listens on BASE+i (127.0.0.0/8 needs no root) instead "
@@ -73,6 +73,14 @@ def up(
     time_scale: float = typer.Option(1.0, "--time-scale", hidden=True,
                                      help="With --simulated: device timers run this much faster "
                                           "(0.01: a 60 s trial ends in 0.6 s)."),
+    shards: int | None = typer.Option(
+        None, "--shards", min=1,
+        help="With --simulated: how many simulator processes share the devices (default: one "
+             "per CPU)."),
+    timing: str = typer.Option(
+        "none", "--timing",
+        help="With --simulated: 'vendor' makes each device take as long to answer as a real "
+             "box (login, commands, commits, saves: ADR 0020); 'none' answers at once."),
     output: Output = typer.Option(Output.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Build one namespace per router with blank FRR and sshd; carriers get their config.
@@ -83,7 +91,7 @@ def up(
     from govops.lab.from_estate import dc_spec, router_spec
 
     if simulated:
-        _sim_up(estate, address_base, port, time_scale, configured, output)
+        _sim_up(estate, address_base, port, time_scale, configured, output, shards, timing)
         return
     _real_lab_allowed()
     loaded = load_estate(estate)
@@ -124,14 +132,16 @@ def up(
 
 
 def _sim_up(estate: Path, address_base: str | None, port: int, time_scale: float,
-            configured: str | None, output: Output) -> None:
+            configured: str | None, output: Output, shards: int | None = None,
+            timing: str = "none") -> None:
     from govops.lab.simdevices import lab as simlab
 
     if not 1 <= port <= 65535:
         raise BadInput(f"--port {port}: not a TCP port")
     say = (lambda m: err.print(f"[dim]{m}[/]")) if output is Output.text else None
     info = simlab.up(estate, _sim_dir(), address_base=address_base, port=port,
-                     time_scale=time_scale, configured=configured, progress=say)
+                     time_scale=time_scale, configured=configured, progress=say, shards=shards,
+                     timing=timing)
     if output is Output.json:
         emit_json({k: v for k, v in info.items() if k != "devices"}
                   | {"devices": len(info["devices"])})
@@ -139,7 +149,8 @@ def _sim_up(estate: Path, address_base: str | None, port: int, time_scale: float
     kinds: dict[str, int] = {}
     for d in info["devices"]:
         kinds[d["device_type"]] = kinds.get(d["device_type"], 0) + 1
-    out.print(f"lab up --simulated: {len(info['devices'])} devices served by pid {info['pid']} "
+    out.print(f"lab up --simulated: {len(info['devices'])} devices served by "
+              f"{_sim_pids(info)} "
               f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}); logins in "
               f"govops lab status --output json")
 
@@ -213,6 +224,12 @@ def status(output: Output = typer.Option(Output.text, "--output", "-o")) -> None
                   f"{mon.targets_total} targets up), ops page {mon.ops_url}")
 
 
+def _sim_pids(sim: dict) -> str:
+    pids = sim.get("pids") or [sim["pid"]]
+    return f"pid {pids[0]}" if len(pids) == 1 else f"{len(pids)} processes, pids " + \
+        ", ".join(map(str, pids))
+
+
 def _print_sim(sim: dict) -> None:
     """The simulated devices: a table of up to 40, then a count."""
     from rich.table import Table
@@ -222,7 +239,7 @@ def _print_sim(sim: dict) -> None:
         return
     state = "[green]running[/]" if sim["running"] else "[red]stopped[/]"
     out.print(f"simulated devices: {len(devices)}, {state}"
-              + (f" (pid {sim['pid']})" if sim["pid"] else "")
+              + (f" ({_sim_pids(sim)})" if sim.get("pids") else "")
               + f"; login {devices[0]['username']}, known_hosts {sim['known_hosts']}")
     table = Table(show_edge=False)
     for col in ("device", "platform", "model", "Netmiko type", "host", "port"):

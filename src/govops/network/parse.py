@@ -48,6 +48,10 @@ class Display:
     header: str
     fields: dict[str, str] = field(default_factory=dict)
     flavours: tuple[str, ...] = ("",)
+    #: For a routing table: the command showing one prefix (`{address}`, `{length}`), whose
+    #: output the same template reads. A device with thousands of routes then prints the few
+    #: the verifier checks instead of the whole table.
+    lookup: str = ""
 
 
 def displays_of(platform: str, flavour: str = "") -> tuple[Display, ...]:

@@ -45,6 +45,9 @@ def _connector():
 
 
 def _intended(estate: Estate, devices: list[str]) -> dict[str, str]:
+    """Every device's intended config (routers and plane instances), rendered before any
+    device is touched (the routers' estate-wide context once: render_device per device
+    recomputes it, quadratic in a province)."""
     from govops.network.instances import render_intended
 
     return render_intended(estate, devices)

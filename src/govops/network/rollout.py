@@ -21,9 +21,11 @@ from govops.network.instances import device_view, instances, is_instance, router
 from govops.network.journal import Journal
 from govops.network.verify import (
     address_owners,
+    checked_prefixes,
     daemon_findings,
     daemon_used,
     expectation,
+    state_reader,
     wait_until_verified,
 )
 
@@ -243,7 +245,9 @@ class Rollout:
             if not changes and armed is None:
                 return DeviceResult(name, "unchanged")
             try:
-                before = driver.get_state()
+                read_state = state_reader(driver, checked_prefixes(self.estate, view,
+                                                                   self.views))
+                before = read_state()
                 applied_at = time.monotonic()
                 if changes:
                     self.journal.write("apply", device=name, changes=changes)
@@ -252,7 +256,7 @@ class Rollout:
                                      name, applied_at)
                 exp = expectation(self.estate, view, intended, ready, self.views, self.owners,
                                   before)
-                gaps = wait_until_verified(driver.get_state, exp, self.options.verify_timeout_s)
+                gaps = wait_until_verified(read_state, exp, self.options.verify_timeout_s)
                 if gaps:  # a crashed routing process comes first: it explains the rest
                     gaps = [*_daemon_findings(driver, name, applied_at, intended), *gaps]
                     raise DeviceError(name, "verification failed: " + "; ".join(gaps[:4])

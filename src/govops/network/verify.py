@@ -95,6 +95,30 @@ def expectation(estate: Estate, view: NodeView, intended: str, ready: set[str],
     return exp
 
 
+def checked_prefixes(estate: Estate, view: NodeView, views: dict[str, NodeView]) -> set[str]:
+    """Every route `expectation` (or `plane_expectation`) can ask `view` to show: its own
+    loopbacks and the province cores' (for a plane instance, the cores' instances of that
+    plane). A driver that can look routes up one by one reads only these."""
+    prefixes = {str(ipaddress.ip_network(view.loopback_ipv4)),
+                str(ipaddress.ip_network(view.loopback_ipv6))}
+    for _name, core in _province_cores(estate, view, views):
+        prefixes.add(str(ipaddress.ip_network(core.loopback_ipv4)))
+        prefixes.add(str(ipaddress.ip_network(core.loopback_ipv6)))
+    return prefixes
+
+
+def state_reader(driver: object, prefixes: set[str]) -> Callable[[], DeviceState]:
+    """`driver.get_state`, asked for `prefixes` only when the driver takes them."""
+    import inspect
+
+    get_state = driver.get_state  # type: ignore[attr-defined]
+    try:
+        takes = "prefixes" in inspect.signature(get_state).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return (lambda: get_state(prefixes=prefixes)) if takes else get_state
+
+
 def plane_expectation(estate: Estate, view: NodeView, ready: set[str],
                       views: dict[str, NodeView], before: DeviceState | None = None
                       ) -> Expectation:

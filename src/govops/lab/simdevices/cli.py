@@ -17,6 +17,7 @@ from govops.lab.simdevices import grammar, tree
 from govops.lab.simdevices.device import SimDevice
 from govops.lab.simdevices.displays import display
 from govops.lab.simdevices.protocols import Estate
+from govops.lab.simdevices.timing import Timing
 from govops.lab.simdevices.tree import Node
 
 #: Lines per page until paging is disabled (VRP and Comware default to 24).
@@ -37,8 +38,15 @@ class Question:
 class CliSession:
     """The state of one SSH session on one device."""
 
-    def __init__(self, dev: SimDevice, estate: Estate, user: str, time_scale: float = 1.0):
+    def __init__(self, dev: SimDevice, estate: Estate, user: str, time_scale: float = 1.0,
+                 timing: Timing | None = None):
         self.dev, self.estate, self.user, self.scale = dev, estate, user, time_scale
+        #: The device's timing model (None: it answers at once); `delay` is what the answers
+        #: fed so far took on such a device, for the server to wait before writing them.
+        self.timing = timing
+        self.delay = 0.0
+        self._asked_by = ""
+        self._config_line = False
         self.fam = grammar.family(dev.flavour)
         self.system = False          # in system view (or below)
         self.base: Node | None = None  # the tree the view path lives in
@@ -119,12 +127,19 @@ class CliSession:
         if self.pending is not None:
             question, self.pending = self.pending, None
             text, self.pending = question.answer(line.strip())
+            if self.timing is not None:
+                self.delay += self.timing.answer_s(line, text, asked_by=self._asked_by)
             return self._show(text)
+        self._config_line = False
         try:
             text = self.run(line)
         except _Closed:
             self.closed = True
             return ""
+        if self.timing is not None:
+            self.delay += self.timing.answer_s(line, text, self._config_line)
+            if self.pending is not None:
+                self._asked_by = " ".join(line.split()).lower()
         return self._show(text)
 
     def _show(self, text: str) -> str:
@@ -228,6 +243,7 @@ class CliSession:
 
     def _configure(self, cmd: str) -> str:
         assert self.base is not None
+        self._config_line = True
         nodes = [self.base, *self.path]
         if cmd.startswith("undo "):
             words = cmd.split()

@@ -37,6 +37,15 @@ class Faults:
     refuse_commit: bool = False
     reject: str = ""
 
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        FAULT_CHANGES[0] += 1
+
+
+#: How many times any device's faults were set: the protocol state re-reads who is down when
+#: it changed (a fault can be set by the server, by the faults file or directly by a test).
+FAULT_CHANGES = [0]
+
 
 @dataclass
 class Commit:

@@ -9,6 +9,8 @@ not configured prints nothing, as the devices do.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from collections.abc import Callable
 
@@ -118,7 +120,7 @@ def _vrp_routes4(routes: list[Route]) -> str:
            f"         Destinations : {len(routes)}        Routes : {len(routes)}", "",
            "Destination/Mask    Proto   Pre  Cost      Flags NextHop         Interface", ""]
     for r in routes:
-        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        dest = f"{r.address or r.prefix.network_address}/{r.prefix.prefixlen}"
         out.append(f"{dest:>19}   {r.proto:<7} {r.pref:<4} {r.cost:<11} {_flags(r):<3} "
                    f"{r.nexthop:<15} {r.port}")
     return "\n".join(out)
@@ -128,7 +130,7 @@ def _vrp_routes6(routes: list[Route]) -> str:
     out = ["Routing Table : _public_",
            f"         Destinations : {len(routes)}        Routes : {len(routes)}"]
     for r in routes:
-        out += ["", f" Destination  : {_up(str(r.prefix.network_address)):<40}"
+        out += ["", f" Destination  : {_up(r.address or str(r.prefix.network_address)):<40}"
                     f"PrefixLength : {r.prefix.prefixlen}",
                 f" NextHop      : {_up(r.nexthop):<40}Preference   : {r.pref}",
                 f" Cost         : {r.cost:<40}Protocol     : {r.proto}",
@@ -272,40 +274,40 @@ def _cw5_routes4(routes: list[Route]) -> str:
            f"{len(routes)}", "", "Destination/Mask    Proto  Pre  Cost         NextHop         "
            "Interface", ""]
     for r in routes:
-        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        dest = f"{r.address or r.prefix.network_address}/{r.prefix.prefixlen}"
         out.append(f"{dest:<19} {_CW5_PROTO.get(r.proto, r.proto):<6} {r.pref:<4} {r.cost:<12} "
                    f"{r.nexthop:<15} {_cw5_port(r.port)}")
     return "\n".join(out)
 
 
 def _cw5_routes6(routes: list[Route]) -> str:
-    out = ["Routing Table :", f"         Destinations : {len(routes)}        Routes : "
-           f"{len(routes)}"]
-    for r in routes:
-        dest = f"{_up(str(r.prefix.network_address))}/{r.prefix.prefixlen}"
-        out += ["", f"Destination: {dest:<41}Protocol  : {_CW5_PROTO.get(r.proto, r.proto)}",
-                f"NextHop    : {_up(r.nexthop):<41}Preference: {r.pref}",
-                f"Interface  : {_cw5_port(r.port):<41}Cost      : {r.cost}"]
-    return "\n".join(out)
+    return _cw_ipv6_table("Routing Table :", " " * 9, routes, _CW5_PROTO, _cw5_port)
 
 
 def _cw_routes4(routes: list[Route]) -> str:
     out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}", "",
            "Destination/Mask   Proto   Pre Cost        NextHop         Interface"]
     for r in routes:
-        dest = f"{r.prefix.network_address}/{r.prefix.prefixlen}"
+        dest = f"{r.address or r.prefix.network_address}/{r.prefix.prefixlen}"
         out.append(f"{dest:<18} {_CW_PROTO.get(r.proto, r.proto):<7} {r.pref:<3} {r.cost:<11} "
                    f"{r.nexthop:<15} {r.port}")
     return "\n".join(out)
 
 
 def _cw_routes6(routes: list[Route]) -> str:
-    out = ["", f"Destinations : {len(routes)}        Routes : {len(routes)}"]
+    return _cw_ipv6_table("", "", routes, _CW_PROTO, str)
+
+
+def _cw_ipv6_table(title: str, indent: str, routes: list[Route], protos: dict[str, str],
+                   port_name: Callable[[str], str]) -> str:
+    """Comware's `display ipv6 routing-table`: one block per route; Comware 5 and 7 differ
+    only in the heading, the protocol names and the port names."""
+    out = [title, f"{indent}Destinations : {len(routes)}        Routes : {len(routes)}"]
     for r in routes:
-        dest = f"{_up(str(r.prefix.network_address))}/{r.prefix.prefixlen}"
-        out += ["", f"Destination: {dest:<41}Protocol  : {_CW_PROTO.get(r.proto, r.proto)}",
+        dest = f"{_up(r.address or str(r.prefix.network_address))}/{r.prefix.prefixlen}"
+        out += ["", f"Destination: {dest:<41}Protocol  : {protos.get(r.proto, r.proto)}",
                 f"NextHop    : {_up(r.nexthop):<41}Preference: {r.pref}",
-                f"Interface  : {r.port:<41}Cost      : {r.cost}"]
+                f"Interface  : {port_name(r.port):<41}Cost      : {r.cost}"]
     return "\n".join(out)
 
 
@@ -370,7 +372,42 @@ def display(dev: SimDevice, estate: Estate, command: str) -> str | None:
         "display ipv6 routing-table": lambda: _cw_routes6(st.routes[6]),
     }
     fn = table.get(key)
-    return fn() if fn else None
+    if fn is None:
+        return _lookup(key, estate, dev.name, dev.flavour)
+    if "routing-table" not in key:
+        return fn()
+    if key not in st.shown:  # a routing table changes only with the state: render it once
+        st.shown[key] = fn()
+    return st.shown[key]
+
+
+_LOOKUP = re.compile(r"display (ip|ipv6) routing-table (\S+) (\d+)")
+
+
+def _lookup(key: str, estate: Estate, name: str, flavour: str) -> str | None:
+    """`display ip routing-table ADDRESS LENGTH` (and IPv6): the routes of exactly that
+    prefix, in the table's layout of the CLI flavour with a `Summary Count` line; nothing
+    when there is none."""
+    m = _LOOKUP.fullmatch(key)
+    if m is None:
+        return None
+    fam = 4 if m.group(1) == "ip" else 6
+    try:
+        net = ipaddress.ip_network(f"{m.group(2)}/{m.group(3)}", strict=False)
+    except ValueError:
+        return None
+    if net.version != fam:
+        return None
+    found = estate.lookup(name, fam, net)
+    if not found:
+        return ""
+    kind = "comware5" if flavour == "comware5" else grammar.family(flavour)
+    render = {("vrp", 4): _vrp_routes4, ("vrp", 6): _vrp_routes6,
+              ("comware", 4): _cw_routes4, ("comware", 6): _cw_routes6,
+              ("comware5", 4): _cw5_routes4, ("comware5", 6): _cw5_routes6}[(kind, fam)]
+    return re.sub(r"Destinations : \d+\s+Routes : \d+",
+                  f"Summary {'count' if kind == 'comware' else 'Count'} : {len(found)}",
+                  render(found), count=1)
 
 
 def _version(dev: SimDevice) -> str:

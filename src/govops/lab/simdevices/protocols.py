@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govops.lab.simdevices import grammar
-from govops.lab.simdevices.device import SimDevice
+from govops.lab.simdevices.device import FAULT_CHANGES, SimDevice
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPIf = ipaddress.IPv4Interface | ipaddress.IPv6Interface
@@ -308,7 +309,7 @@ class Session:
 
 @dataclass
 class Route:
-    """One routing-table entry."""
+    """One routing-table entry (`address`: the prefix's network address as printed)."""
 
     prefix: IPNet
     proto: str
@@ -316,228 +317,564 @@ class Route:
     cost: int
     nexthop: str
     port: str
+    address: str = ""
 
 
 @dataclass
 class DeviceState:
-    """What one device's `display` commands report."""
+    """What one device's `display` commands report (`routes` computed on first use: a
+    device of a province holds thousands, and most reads look a few up)."""
 
     ospf: list[Adjacency] = field(default_factory=list)
     ospf6: list[Adjacency] = field(default_factory=list)
     bfd: list[Adjacency] = field(default_factory=list)
     bgp: dict[int, list[Session]] = field(default_factory=lambda: {4: [], 6: []})
-    routes: dict[int, list[Route]] = field(default_factory=lambda: {4: [], 6: []})
     #: Neighbours of the planes' OSPF (OSPFv3) processes, by local process.
     planes: dict[int, list[Adjacency]] = field(default_factory=dict)
     planes6: dict[int, list[Adjacency]] = field(default_factory=dict)
+    #: Rendered outputs that depend on this state only (the routing tables), by command.
+    shown: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    table: dict[int, list[Route]] | None = field(default=None, repr=False, compare=False)
+    load: Callable[[], dict[int, list[Route]]] | None = field(default=None, repr=False,
+                                                             compare=False)
+
+    @property
+    def routes(self) -> dict[int, list[Route]]:
+        """The routing table, per IP version."""
+        if self.table is None:
+            self.table = self.load() if self.load is not None else {4: [], 6: []}
+        return self.table
+
+
+#: A network as integers: (IP version, network address, prefix length): hashed fast.
+NetKey = tuple[int, int, int]
+_NET_TEXT: dict[NetKey, str] = {}
+
+
+def _records(f: Facts) -> list[tuple[Port, int, NetKey, str, IPIf, bool]]:
+    """Each address of `f`'s ports: (port, family, network key, address text, interface, is a
+    link (shorter than a host prefix)); computed once per Facts (a config version)."""
+    cached = f.__dict__.get("_records")
+    if cached is None:
+        cached = []
+        for p in f.ports:
+            for addr in [p.v4, *p.v6]:
+                if addr is None:
+                    continue
+                net = addr.network
+                key = (addr.version, int(net.network_address), net.prefixlen)
+                if key not in _NET_TEXT:
+                    _NET_TEXT[key] = str(net.network_address)
+                cached.append((p, 4 if addr.version == 4 else 6, key, str(addr.ip), addr,
+                               net.prefixlen < addr.max_prefixlen))
+        f.__dict__["_records"] = cached
+    return cached
+
+
+def _host_int(address: str, _memo: dict[str, tuple[int, int] | None] = {}) -> tuple[int, int] | None:  # noqa: B006
+    """(version, integer) of an address text (memoised: peers are asked about again and again)."""
+    if address not in _memo:
+        try:
+            ip = ipaddress.ip_address(address)
+            _memo[address] = (ip.version, int(ip))
+        except ValueError:
+            _memo[address] = None
+    return _memo[address]
 
 
 class _Topology:
-    """Links, adjacencies and who owns which address: the part of the state every device
-    shares (recomputed when any config or fault changed: linear in the estate's ports)."""
+    """Links, adjacencies, OSPF domains and who owns which address: the part of the state
+    every device shares. Kept up to date device by device (`update`): a change costs the
+    changed device's ports, not the estate's, so a province of 1,894 devices can change
+    while its displays are read. `generation` counts the updates; what is derived per device
+    (routes, the peers index) is cached for one generation."""
 
-    def __init__(self, facts: dict[str, Facts], up: set[str]):
-        self.facts, self.up = facts, up
-        self.adj: dict[str, DeviceState] = {n: DeviceState() for n in facts}
+    def __init__(self) -> None:
+        self.facts: dict[str, Facts] = {}
+        self.up: set[str] = set()
         self.owner: dict[str, str] = {}
-        self.graph: dict[int, dict[str, set[str]]] = {4: {}, 6: {}}
-        links: dict[IPNet, list[tuple[str, Port, IPIf]]] = {}
-        plane_links: dict[tuple[str, IPNet], list[tuple[str, Port, IPIf]]] = {}
-        for n, f in facts.items():
-            for p in f.ports:
-                for addr in [p.v4, *p.v6]:
-                    if addr is None:
-                        continue
-                    if p.vpn:
-                        if addr.network.prefixlen < addr.max_prefixlen:
-                            plane_links.setdefault((p.vpn, addr.network), []).append((n, p, addr))
-                        continue
-                    self.owner[str(addr.ip)] = n
-                    if addr.network.prefixlen < addr.max_prefixlen:
-                        links.setdefault(addr.network, []).append((n, p, addr))
-        for (vpn, net), ends in plane_links.items():
-            self._plane_adjacency(vpn, net, ends)
-        out, graph = self.adj, self.graph
-        for net, ends in links.items():
-            if len(ends) != 2 or ends[0][0] == ends[1][0]:
-                continue
-            (a, pa, xa), (b, pb, xb) = ends
-            if a not in up or b not in up or not (pa.up and pb.up):
-                continue
-            fa, fb = facts[a], facts[b]
-            if net.version == 4:
-                if (pa.ospf_area and pa.ospf_area == pb.ospf_area and fa.ospf and fb.ospf
-                        and pa.network_type == pb.network_type):
-                    out[a].ospf.append(Adjacency(b, fb.router_id, pa.name, str(xb.ip), pa.ospf_area))
-                    out[b].ospf.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), pb.ospf_area))
-                    graph[4].setdefault(a, set()).add(b)
-                    graph[4].setdefault(b, set()).add(a)
-                    if pa.bfd and pb.bfd and fa.bfd_global and fb.bfd_global:
-                        out[a].bfd.append(Adjacency(b, fb.router_id, pa.name, str(xb.ip), "", str(xa.ip)))
-                        out[b].bfd.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), "", str(xb.ip)))
-            elif (pa.ospf6_area and pa.ospf6_area == pb.ospf6_area and fa.ospf6 and fb.ospf6):
-                out[a].ospf6.append(Adjacency(b, fb.router_id, pa.name, str(xb.ip), pa.ospf6_area))
-                out[b].ospf6.append(Adjacency(a, fa.router_id, pb.name, str(xa.ip), pb.ospf6_area))
-                graph[6].setdefault(a, set()).add(b)
-                graph[6].setdefault(b, set()).add(a)
-        self.routes: dict[str, dict[int, list[Route]]] = {}
+        #: link network -> its ends (device, port, address) outside VPN instances
+        self.links: dict[NetKey, list[tuple[str, Port, str]]] = {}
+        #: family -> network -> devices advertising it in OSPF (a port in an area, up)
+        self.adv: dict[int, dict[NetKey, list[str]]] = {4: {}, 6: {}}
+        self.lengths: dict[int, list[int]] = {4: [], 6: []}
+        #: link network -> (a, b, a's adjacency, b's adjacency, a's BFD, b's BFD) when Full
+        self.edges: dict[NetKey, tuple] = {}
+        #: (VPN instance, link network) -> its ends bound to that instance (a plane's links)
+        self.plane_links: dict[tuple[str, NetKey], list[tuple[str, Port, str]]] = {}
+        #: (VPN instance, link network) -> (a, b, a's adjacency, b's adjacency, a's process,
+        #: b's process) when the planes' processes are Full across it
+        self.plane_edges: dict[tuple[str, NetKey], tuple] = {}
+        #: family -> device -> neighbour -> link network -> the device's adjacency
+        self.graph: dict[int, dict[str, dict[str, dict[NetKey, Adjacency]]]] = {4: {}, 6: {}}
+        self.domain: dict[int, dict[str, int]] = {4: {}, 6: {}}
+        self.generation = 0
+        self.routes: dict[str, dict[int, dict[NetKey, Route]]] = {}
+        self._hops: dict[tuple[str, int], tuple[dict[str, Adjacency], dict[str, int]]] = {}
 
-    def _plane_adjacency(self, vpn: str, net: IPNet, ends: list) -> None:  # noqa: ANN001
-        """Full across one plane link: both ends bound to `vpn`, each in a process of that
-        instance, in the same area, with the same network type, ports and devices up."""
+    # -- keeping it current -------------------------------------------------------------------
+    def update(self, changes: dict[str, tuple[Facts, bool]]) -> None:
+        """Devices whose facts or `down` fault changed: (facts, down) each."""
+        touched: set[NetKey] = set()
+        planes: set[tuple[str, NetKey]] = set()
+        for n, (f, down) in changes.items():
+            old = self.facts.get(n)
+            if old is not None:
+                self._unindex(n, old, touched, planes)
+            self.facts[n] = f
+            if down:
+                self.up.discard(n)
+            else:
+                self.up.add(n)
+            self._index(n, f, touched, planes)
+        if any([self._evaluate(key) for key in touched]):
+            self._domains()
+        for link in planes:  # the planes' adjacencies join no OSPF domain of the public table
+            edge = self._plane_edge(link)
+            if edge is None:
+                self.plane_edges.pop(link, None)
+            else:
+                self.plane_edges[link] = edge
+        self.generation += 1
+        self.routes, self._hops = {}, {}
+
+    def _index(self, n: str, f: Facts, touched: set[NetKey],
+               planes: set[tuple[str, NetKey]]) -> None:
+        lengths = self.lengths
+        for p, fam, key, ip, _, link in _records(f):
+            if key[2] not in lengths[fam]:
+                lengths[fam] = sorted({*lengths[fam], key[2]}, reverse=True)
+            if p.up and (p.ospf_area if fam == 4 else p.ospf6_area):
+                self.adv[fam].setdefault(key, []).append(n)
+            if p.vpn:
+                if link:
+                    self.plane_links.setdefault((p.vpn, key), []).append((n, p, ip))
+                    planes.add((p.vpn, key))
+                continue
+            self.owner[ip] = n
+            if link:
+                self.links.setdefault(key, []).append((n, p, ip))
+                touched.add(key)
+
+    def _unindex(self, n: str, f: Facts, touched: set[NetKey],
+                 planes: set[tuple[str, NetKey]]) -> None:
+        for p, fam, key, ip, _, link in _records(f):
+            if p.up and (p.ospf_area if fam == 4 else p.ospf6_area):
+                names = self.adv[fam].get(key, [])
+                if n in names:
+                    names.remove(n)
+                if not names:
+                    self.adv[fam].pop(key, None)
+            if p.vpn:
+                if link:
+                    ends = [e for e in self.plane_links.get((p.vpn, key), [])
+                            if not (e[0] == n and e[1] is p)]
+                    if ends:
+                        self.plane_links[(p.vpn, key)] = ends
+                    else:
+                        self.plane_links.pop((p.vpn, key), None)
+                    planes.add((p.vpn, key))
+                continue
+            if self.owner.get(ip) == n:
+                del self.owner[ip]
+            if link:
+                ends = [e for e in self.links.get(key, []) if not (e[0] == n and e[1] is p)]
+                if ends:
+                    self.links[key] = ends
+                else:
+                    self.links.pop(key, None)
+                touched.add(key)
+
+    def _evaluate(self, key: NetKey) -> bool:
+        """Whether the link `key` is a Full adjacency now; True when that changed."""
+        edge = self._edge(key)
+        old = self.edges.get(key)
+        if edge == old:
+            return False
+        fam = key[0]
+        graph = self.graph[fam]
+        if old is not None:
+            a, b = old[0], old[1]
+            for x, y in ((a, b), (b, a)):
+                by = graph.get(x, {}).get(y, {})
+                by.pop(key, None)
+                if not by:
+                    graph.get(x, {}).pop(y, None)
+                if x in graph and not graph[x]:
+                    del graph[x]
+            del self.edges[key]
+        if edge is not None:
+            a, b, ab, ba = edge[:4]
+            graph.setdefault(a, {}).setdefault(b, {})[key] = ab
+            graph.setdefault(b, {}).setdefault(a, {})[key] = ba
+            self.edges[key] = edge
+        return True
+
+    def _edge(self, key: NetKey) -> tuple | None:
+        ends = self.links.get(key, [])
         if len(ends) != 2 or ends[0][0] == ends[1][0]:
-            return
+            return None
         (a, pa, xa), (b, pb, xb) = ends
         if a not in self.up or b not in self.up or not (pa.up and pb.up):
-            return
+            return None
         fa, fb = self.facts[a], self.facts[b]
-        v4 = net.version == 4
+        if key[0] == 4:
+            if not (pa.ospf_area and pa.ospf_area == pb.ospf_area and fa.ospf and fb.ospf
+                    and pa.network_type == pb.network_type):
+                return None
+            bfd = pa.bfd and pb.bfd and fa.bfd_global and fb.bfd_global
+            return (a, b, Adjacency(b, fb.router_id, pa.name, xb, pa.ospf_area),
+                    Adjacency(a, fa.router_id, pb.name, xa, pb.ospf_area),
+                    Adjacency(b, fb.router_id, pa.name, xb, "", xa) if bfd else None,
+                    Adjacency(a, fa.router_id, pb.name, xa, "", xb) if bfd else None)
+        if not (pa.ospf6_area and pa.ospf6_area == pb.ospf6_area and fa.ospf6 and fb.ospf6):
+            return None
+        return (a, b, Adjacency(b, fb.router_id, pa.name, xb, pa.ospf6_area),
+                Adjacency(a, fa.router_id, pb.name, xa, pb.ospf6_area), None, None)
+
+    def _plane_edge(self, link: tuple[str, NetKey]) -> tuple | None:
+        """Full across one plane link: both ends bound to the instance, each in an OSPF
+        (OSPFv3) process of that instance, in the same area, with the same network type,
+        ports and devices up."""
+        vpn, key = link
+        ends = self.plane_links.get(link, [])
+        if len(ends) != 2 or ends[0][0] == ends[1][0]:
+            return None
+        (a, pa, xa), (b, pb, xb) = ends
+        if a not in self.up or b not in self.up or not (pa.up and pb.up):
+            return None
+        fa, fb = self.facts[a], self.facts[b]
+        v4 = key[0] == 4
         sa, sb = (pa.plane_ospf, pb.plane_ospf) if v4 else (pa.plane_ospf6, pb.plane_ospf6)
         procs_a, procs_b = (fa.planes, fb.planes) if v4 else (fa.planes6, fb.planes6)
         if sa is None or sb is None or sa[1] != sb[1] or (v4 and pa.network_type != pb.network_type):
-            return
+            return None
         if procs_a.get(sa[0], ("", ""))[1] != vpn or procs_b.get(sb[0], ("", ""))[1] != vpn:
-            return
-        kind = "planes" if v4 else "planes6"
-        getattr(self.adj[a], kind).setdefault(sa[0], []).append(
-            Adjacency(b, procs_b[sb[0]][0], pa.name, str(xb.ip), sa[1]))
-        getattr(self.adj[b], kind).setdefault(sb[0], []).append(
-            Adjacency(a, procs_a[sa[0]][0], pb.name, str(xa.ip), sb[1]))
+            return None
+        return (a, b, Adjacency(b, procs_b[sb[0]][0], pa.name, xb, sa[1]),
+                Adjacency(a, procs_a[sa[0]][0], pb.name, xa, sb[1]), sa[0], sb[0])
 
-    def routes_of(self, n: str) -> dict[int, list[Route]]:
-        """Direct, static and OSPF routes of `n` (computed once per topology)."""
+    def _domains(self) -> None:
+        """Devices joined by Full adjacencies: one OSPF domain each (per family)."""
+        for fam in (4, 6):
+            graph, domain = self.graph[fam], {}
+            for start in graph:
+                if start in domain:
+                    continue
+                domain[start] = len(domain)
+                todo = [start]
+                while todo:
+                    for nxt in graph[todo.pop()]:
+                        if nxt not in domain:
+                            domain[nxt] = domain[start]
+                            todo.append(nxt)
+            self.domain[fam] = domain
+
+    # -- reading it ---------------------------------------------------------------------------
+    def adjacencies(self, n: str) -> DeviceState:
+        """`n`'s OSPF/OSPFv3 neighbours and BFD sessions, and its planes' OSPF (OSPFv3)
+        neighbours by process, in its ports' order."""
+        st = DeviceState()
+        f = self.facts.get(n)
+        if f is None:
+            return st
+        for p, fam, key, _, _, link in _records(f):
+            if link and p.vpn:
+                edge = self.plane_edges.get((p.vpn, key))
+                if edge is not None:
+                    mine = 0 if edge[0] == n else 1
+                    (st.planes if fam == 4 else st.planes6).setdefault(
+                        edge[4 + mine], []).append(edge[2 + mine])
+                continue
+            edge = self.edges.get(key) if link else None
+            if edge is None:
+                continue
+            mine = 0 if edge[0] == n else 1
+            (st.ospf if fam == 4 else st.ospf6).append(edge[2 + mine])
+            if edge[4 + mine] is not None:
+                st.bfd.append(edge[4 + mine])
+        return st
+
+    def routes_of(self, n: str) -> dict[int, dict[NetKey, Route]]:
+        """Direct, static and OSPF routes of `n` (computed once per generation)."""
         if n not in self.routes:
             self.routes[n] = self._routes(n)
         return self.routes[n]
 
-    def _routes(self, n: str) -> dict[int, list[Route]]:
+    def _routes(self, n: str) -> dict[int, dict[NetKey, Route]]:
         f = self.facts[n]
-        result: dict[int, list[Route]] = {4: [], 6: []}
+        result: dict[int, dict[NetKey, Route]] = {4: {}, 6: {}}
         if n not in self.up:
             return result
+        recs = _records(f)
         for fam in (4, 6):
-            table: dict[IPNet, Route] = {}
-            for p in f.ports:
-                for addr in ([p.v4] if fam == 4 else p.v6):
-                    if addr is not None and p.up and not p.vpn:
-                        table[addr.network] = Route(addr.network, "Direct", 0, 0,
-                                                    str(addr.ip), p.name)
+            table = result[fam]
+            for p, rfam, key, ip, addr, _ in recs:
+                if rfam == fam and p.up and not p.vpn:
+                    table[key] = Route(addr.network, "Direct", 0, 0, ip, p.name, _NET_TEXT[key])
             for net in f.statics[fam]:
-                table.setdefault(net, Route(net, "Static", 60, 0, "0.0.0.0" if fam == 4 else "::",
-                                            "NULL0"))
-            # OSPF: every prefix advertised by a device joined through Full adjacencies
-            seen, todo = {n}, [n]
-            first_hop: dict[str, Adjacency] = {}
-            for adj in (self.adj[n].ospf if fam == 4 else self.adj[n].ospf6):
-                first_hop.setdefault(adj.peer_name, adj)
-            graph = self.graph[fam]
-            while todo:
-                cur = todo.pop()
-                for nxt in graph.get(cur, ()):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        first_hop.setdefault(nxt, first_hop.get(cur) or first_hop.get(nxt))
-                        todo.append(nxt)
+                key = (net.version, int(net.network_address), net.prefixlen)
+                if key not in table:
+                    table[key] = Route(net, "Static", 60, 0, "0.0.0.0" if fam == 4 else "::",
+                                       "NULL0", _net_text(key, net))
+            # OSPF: every prefix advertised by a device joined through Full adjacencies, by
+            # the first hop towards it (breadth first)
+            hop, order = self.hops(n, fam)
             proto = "OSPF" if fam == 4 else "OSPFv3"
-            for other in seen - {n}:
-                hop = first_hop.get(other)
-                if hop is None:
-                    continue
-                for p in self.facts[other].ports:
-                    area = p.ospf_area if fam == 4 else p.ospf6_area
-                    if not (area and p.up):
-                        continue
-                    for addr in ([p.v4] if fam == 4 else p.v6):
-                        if addr is not None and addr.network not in table:
-                            table[addr.network] = Route(addr.network, proto, 10, 1, hop.address,
-                                                        hop.port)
-            result[fam] = list(table.values())
+            for other in order:
+                h = hop[other]
+                for key, net in _advertised(self.facts[other], fam):
+                    if key not in table:
+                        table[key] = Route(net, proto, 10, 1, h.address, h.port, _NET_TEXT[key])
         return result
 
+    def hops(self, n: str, fam: int) -> tuple[dict[str, Adjacency], dict[str, int]]:
+        """The devices of `n`'s OSPF domain in breadth-first order (→ position), each with the
+        adjacency of `n` that leads to it (cached per generation)."""
+        cache = self._hops.get((n, fam))
+        if cache is not None:
+            return cache
+        graph = self.graph[fam]
+        hop: dict[str, Adjacency] = {}
+        if n in graph:
+            hop = {peer: next(iter(links.values())) for peer, links in graph[n].items()}
+            order = list(hop)
+            i = 0
+            while i < len(order):
+                cur = order[i]
+                i += 1
+                for nxt in graph[cur]:
+                    if nxt not in hop and nxt != n:
+                        hop[nxt] = hop[cur]
+                        order.append(nxt)
+        cache = self._hops[(n, fam)] = (hop, {m: i for i, m in enumerate(hop)})
+        return cache
+
+    def lookup(self, n: str, fam: int, net: IPNet) -> Route | None:
+        """`n`'s direct, static or OSPF route of exactly `net` (what its routing table would
+        hold for it), without computing the whole table."""
+        if n not in self.up:
+            return None
+        key = (net.version, int(net.network_address), net.prefixlen)
+        f = self.facts[n]
+        found = None
+        for p, _fam, k, ip, addr, _ in _records(f):
+            if k == key and p.up and not p.vpn:
+                found = Route(addr.network, "Direct", 0, 0, ip, p.name, _NET_TEXT[key])
+        if found is not None:
+            return found
+        if any((s.version, int(s.network_address), s.prefixlen) == key for s in f.statics[fam]):
+            return Route(net, "Static", 60, 0, "0.0.0.0" if fam == 4 else "::", "NULL0",
+                         _net_text(key, net))
+        hop, position = self.hops(n, fam)
+        by = [m for m in self.adv[fam].get(key, ()) if m in position]
+        if not by:
+            return None
+        h = hop[min(by, key=position.__getitem__)]
+        return Route(net, "OSPF" if fam == 4 else "OSPFv3", 10, 1, h.address, h.port,
+                     _net_text(key, net))
+
+    def route_to(self, n: str, address: str, fam: int) -> Route | None:
+        """`n`'s route (the longest prefix) holding `address`."""
+        host = _host_int(address)
+        if host is None or n not in self.up:
+            return None
+        bits = 32 if fam == 4 else 128
+        table = self.routes_of(n)[fam]
+        for length in self.lengths[fam]:
+            route = table.get((host[0], host[1] >> (bits - length) << (bits - length), length))
+            if route is not None:
+                return route
+        return None
+
     def reaches(self, n: str, address: str, fam: int) -> bool:
-        """`n` has a connected or OSPF route to `address`."""
-        ip = ipaddress.ip_address(address)
-        return any(ip in r.prefix for r in self.routes_of(n)[fam] if r.proto != "Static")
+        """`n` has a connected or OSPF route to `address`: the address is on one of its own
+        ports, or advertised into OSPF by another device of its OSPF domain."""
+        host = _host_int(address)
+        if host is None or n not in self.up:
+            return False
+        bits = 32 if fam == 4 else 128
+        domain = self.domain[fam]
+        mine = domain.get(n)
+        adv = self.adv[fam]
+        f = self.facts[n]
+        own = {key for p, rfam, key, _, _, _ in _records(f) if rfam == fam and p.up and not p.vpn}
+        static = {(net.version, int(net.network_address), net.prefixlen) for net in f.statics[fam]}
+        for length in self.lengths[fam]:
+            key = (host[0], host[1] >> (bits - length) << (bits - length), length)
+            if key in own:
+                return True
+            if key in static:
+                continue  # a static route of the same prefix shadows the OSPF one
+            if mine is not None and any(m != n and domain.get(m) == mine
+                                        for m in adv.get(key, ())):
+                return True
+        return False
+
+    def peers_towards(self, g: str, n: str) -> list[tuple[str, Peer]]:
+        """The peers `g` configures on addresses `n` owns, in `g`'s order (looked up by
+        `n`'s addresses: a province core has thousands of peers)."""
+        peers = self.facts[g].peers
+        out = [(ip, peers[ip]) for p, _, _, ip, _, _ in _records(self.facts[n])
+               if not p.vpn and ip in peers and self.owner.get(ip) == n]
+        if len(out) > 1:
+            order = {a: i for i, a in enumerate(peers)}
+            out = sorted(dict(out).items(), key=lambda item: order[item[0]])
+        return out
+
+
+def _advertised(f: Facts, fam: int) -> list[tuple[NetKey, IPNet]]:
+    """The networks `f` advertises into OSPF (OSPFv3): its ports in an area, up."""
+    cache = f.__dict__.setdefault("_advertised", {})
+    if fam not in cache:
+        cache[fam] = [(key, addr.network) for p, rfam, key, _, addr, _ in _records(f)
+                      if rfam == fam and p.up and (p.ospf_area if fam == 4 else p.ospf6_area)]
+    return cache[fam]
 
 
 class Estate:
     """The protocol state of every device, computed when a device asks for it.
 
-    What every device shares (links, adjacencies) is recomputed once after any config or
-    fault changed; each device's routes and BGP sessions only when that device (or a BGP
-    peer checking reachability) asks: a `display` costs time linear in the estate, not
-    quadratic, so a province of 1,894 devices can be pushed while its displays are read."""
+    What every device shares (links, adjacencies, OSPF domains) is updated for the devices
+    whose routing facts or `down` fault changed since it was last asked; each device's routes
+    and BGP sessions are computed when that device asks, once per change anywhere. A `display`
+    costs the changed devices' ports and the asking device's routes, not the whole estate.
+
+    A simulator shard serves part of the estate (`devices`) and learns the rest from the
+    other shards (`set_remote`: each remote device's routing facts and whether it is down),
+    so the state it computes covers the whole estate."""
 
     def __init__(self, devices: dict[str, SimDevice]):
         self.devices = devices
         self._facts: dict[str, tuple[int, Facts]] = {}
-        self._topology: tuple[tuple, _Topology] | None = None
-        self._state: dict[str, tuple[tuple, DeviceState]] = {}
-        self._since: dict[tuple[str, str], float] = {}
+        self._remote: dict[str, tuple[Facts, bool]] = {}
+        self._pending: dict[str, tuple[Facts, bool]] = {}
+        self._dirty: set[str] = set(devices)
+        self._faults_seen = -1
+        self._topo = _Topology()
+        self._state: dict[str, tuple[int, DeviceState]] = {}
+        self._since: dict[str, dict[str, float]] = {}
+        for name, dev in devices.items():
+            self._watch(name, dev)
+
+    def _watch(self, name: str, dev: SimDevice) -> None:
+        """Note `dev`'s config changes (its facts are read again when the state is asked)."""
+        before = dev.on_change
+
+        def changed() -> None:
+            self._dirty.add(name)
+            if before is not None:
+                before()
+        dev.on_change = changed
+
+    def set_remote(self, name: str, facts: Facts, down: bool) -> None:
+        """Another shard's device: its routing facts and whether it is down."""
+        self._remote[name] = (facts, down)
+        self._pending[name] = (facts, down)
 
     def facts(self, name: str) -> Facts:
         """Facts of one device (cached per config version)."""
-        dev = self.devices[name]
+        dev = self.devices.get(name)
+        if dev is None:
+            return self._remote[name][0]
         cached = self._facts.get(name)
         if cached is None or cached[0] != dev.version:
             cached = (dev.version, facts_of(dev))
             self._facts[name] = cached
         return cached[1]
 
-    def topology(self) -> tuple[tuple, _Topology]:
-        """The shared part of the state for the current configs and faults."""
-        key = tuple((d.version, d.faults.down) for d in self.devices.values())
-        if self._topology is None or self._topology[0] != key:
-            up = {n for n, d in self.devices.items() if not d.faults.down}
-            facts = {n: self.facts(n) for n in self.devices}
-            self._topology = (key, _Topology(facts, up))
-        return self._topology
+    def topology(self) -> _Topology:
+        """The shared part of the state, brought up to date with every config and fault."""
+        topo = self._topo
+        if FAULT_CHANGES[0] != self._faults_seen:  # someone set a fault: who is down now?
+            self._faults_seen = FAULT_CHANGES[0]
+            self._dirty |= {n for n, d in self.devices.items() if (n in topo.up) == d.faults.down}
+        changes, self._pending = self._pending, {}
+        for n in self._dirty:
+            dev = self.devices[n]
+            f = self.facts(n)
+            old = topo.facts.get(n)
+            if old is None or (n in topo.up) == dev.faults.down or (old is not f and old != f):
+                changes[n] = (f, dev.faults.down)
+        self._dirty = set()
+        if changes:
+            topo.update(changes)
+        return topo
 
     def state(self, name: str) -> DeviceState:
-        """The state `name` reports now."""
-        key, topo = self.topology()
+        """The state `name` reports now (its routing table computed when first read)."""
+        topo = self.topology()
         cached = self._state.get(name)
-        if cached is not None and cached[0] == key:
+        if cached is not None and cached[0] == topo.generation:
             return cached[1]
-        adj = topo.adj[name]
-        routes = topo.routes_of(name)
-        st = DeviceState(ospf=list(adj.ospf), ospf6=list(adj.ospf6), bfd=list(adj.bfd),
-                         routes={4: list(routes[4]), 6: list(routes[6])},
-                         planes={k: list(v) for k, v in adj.planes.items()},
-                         planes6={k: list(v) for k, v in adj.planes6.items()})
+        st = topo.adjacencies(name)
         self._sessions(name, topo, st)
-        self._state[name] = (key, st)
+        st.load = lambda: self._table(name, topo, st)
+        self._state[name] = (topo.generation, st)
         return st
+
+    def lookup(self, name: str, fam: int, net: IPNet) -> list[Route]:
+        """`name`'s routes of exactly `net` (`display ip routing-table ADDRESS LENGTH`)."""
+        st = self.state(name)
+        if st.table is not None:
+            return [r for r in st.table[fam] if r.prefix.prefixlen == net.prefixlen
+                    and r.prefix == net]
+        topo = self._topo
+        route = topo.lookup(name, fam, net)
+        if route is None:  # learnt from the first Established peer that announces it
+            key = (net.version, int(net.network_address), net.prefixlen)
+            asn = topo.facts[name].asn
+            for s in st.bgp[fam]:
+                if s.state != "Established":
+                    continue
+                nets = topo.facts[topo.owner[s.address]].networks[fam]
+                if any((x.version, int(x.network_address), x.prefixlen) == key for x in nets):
+                    hop = topo.route_to(name, s.address, fam)
+                    route = Route(net, "IBGP" if s.asn == asn else "EBGP", 255, 0, s.address,
+                                  hop.port if hop else "-", _net_text(key, net))
+                    break
+        return [route] if route is not None else []
 
     def _sessions(self, n: str, topo: _Topology, st: DeviceState) -> None:
         now = time.time()
         f = topo.facts[n]
-        for key in [k for k in self._since if k[0] == n and k[1] not in f.peers]:
-            self._since.pop(key, None)
+        since = self._since.setdefault(n, {})
+        for address in [a for a in since if a not in f.peers]:
+            since.pop(address, None)
         if not f.asn:
             return
         for address, peer in f.peers.items():
             fam = 6 if ":" in address else 4
             state = self._peer_state(n, f, address, peer, fam, topo)
-            key = (n, address)
             if state == "Established":
-                since = self._since.setdefault(key, now)
+                started = since.setdefault(address, now)
                 other = topo.facts[topo.owner[address]]
                 received = len(other.networks[fam])
             else:
-                self._since.pop(key, None)
-                since, received = now, 0
-            st.bgp[fam].append(Session(address, peer.asn, state, since, received))
-            if state == "Established":
-                have = {r.prefix for r in st.routes[fam]}
-                hop = next((r for r in st.routes[fam]
-                            if ipaddress.ip_address(address) in r.prefix), None)
-                proto = "IBGP" if peer.asn == f.asn else "EBGP"
-                for net in topo.facts[topo.owner[address]].networks[fam]:
-                    if net not in have:
-                        have.add(net)
-                        st.routes[fam].append(Route(net, proto, 255, 0, address,
-                                                    hop.port if hop else "-"))
+                since.pop(address, None)
+                started, received = now, 0
+            st.bgp[fam].append(Session(address, peer.asn, state, started, received))
+
+    def _table(self, n: str, topo: _Topology, st: DeviceState) -> dict[int, list[Route]]:
+        """`n`'s whole routing table: direct, static, OSPF, then what its Established BGP
+        peers announce."""
+        routes = topo.routes_of(n)
+        table = {4: list(routes[4].values()), 6: list(routes[6].values())}
+        f = topo.facts[n]
+        for fam in (4, 6):
+            have = set(routes[fam])
+            for s in st.bgp[fam]:
+                if s.state != "Established":
+                    continue
+                hop = topo.route_to(n, s.address, fam)
+                proto = "IBGP" if s.asn == f.asn else "EBGP"
+                for net in topo.facts[topo.owner[s.address]].networks[fam]:
+                    key = (net.version, int(net.network_address), net.prefixlen)
+                    if key not in have:
+                        have.add(key)
+                        table[fam].append(Route(net, proto, 255, 0, s.address,
+                                                hop.port if hop else "-", _net_text(key, net)))
+        return table
 
     @staticmethod
     def _peer_state(n: str, f: Facts, address: str, peer: Peer, fam: int,
@@ -548,13 +885,19 @@ class Estate:
         if other is None or other not in topo.up or not topo.reaches(n, address, fam):
             return "Idle"
         g = topo.facts[other]
-        owner = topo.owner
-        back = [p for a, p in g.peers.items() if owner.get(a) == n and (6 if ":" in a else 4) == fam]
+        back = [(a, p) for a, p in topo.peers_towards(other, n) if (6 if ":" in a else 4) == fam]
         if not g.asn or g.asn != peer.asn or not back:
             return "Active"
-        if not any(b.asn == f.asn and fam in b.families for b in back):
+        if not any(b.asn == f.asn and fam in b.families for _, b in back):
             return "Active"
-        mine = next(a for a, p in g.peers.items() if p in back and p.asn == f.asn)
+        mine = next(a for a, p in back if p.asn == f.asn)
         if not topo.reaches(other, mine, fam):
             return "Active"
         return "Established"
+
+
+def _net_text(key: NetKey, net: IPNet) -> str:
+    text = _NET_TEXT.get(key)
+    if text is None:
+        text = _NET_TEXT[key] = str(net.network_address)
+    return text

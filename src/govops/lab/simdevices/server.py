@@ -23,6 +23,8 @@ with warnings.catch_warnings():  # asyncssh imports DSA support that cryptograph
 from govops.lab.simdevices.cli import CliSession
 from govops.lab.simdevices.device import Faults, SimDevice
 from govops.lab.simdevices.protocols import Estate
+from govops.lab.simdevices.shards import ShardLink
+from govops.lab.simdevices.timing import Timing
 
 
 @dataclass
@@ -36,7 +38,11 @@ class World:
     host_key: Path
     time_scale: float = 1.0
     faults_file: Path | None = None
+    #: Per CLI flavour, how long devices take to answer (`timing.VENDOR`); empty: at once.
+    timings: dict[str, Timing] = field(default_factory=dict)
     estate: Estate = field(init=False)
+    #: With other simulator processes serving the rest of the estate: the link to them.
+    link: ShardLink | None = None
     _servers: dict[str, asyncio.AbstractServer] = field(default_factory=dict)
     _loop: asyncio.AbstractEventLoop | None = None
     _faults_mtime: float = 0.0
@@ -132,12 +138,18 @@ class _Auth(asyncssh.SSHServer):
 
 async def _session(world: World, dev: SimDevice, process: asyncssh.SSHServerProcess) -> None:
     """One SSH channel: a shell (Netmiko), or one command (`ssh host display …`)."""
+    timing = world.timings.get(dev.flavour) if world.timings else None
     cli = CliSession(dev, world.estate, process.get_extra_info("username") or "admin",
-                     world.time_scale)
+                     world.time_scale, timing)
     try:
+        if timing is not None:
+            await asyncio.sleep(timing.login_s)
         if process.command:
             cli.paging = False
-            process.stdout.write(cli.run(process.command).replace("\n", "\r\n") + "\r\n")
+            text = cli.run(process.command)
+            if timing is not None:
+                await asyncio.sleep(timing.answer_s(process.command, text))
+            process.stdout.write(text.replace("\n", "\r\n") + "\r\n")
             return
         process.stdout.write(cli.greeting())
         while not (cli.closed or cli.drop):
@@ -147,6 +159,9 @@ async def _session(world: World, dev: SimDevice, process: asyncssh.SSHServerProc
             if dev.faults.slow_s:
                 await asyncio.sleep(dev.faults.slow_s)
             shown = cli.feed(data)
+            if cli.delay:  # what a real box of this flavour takes to answer (timing model)
+                delay, cli.delay = cli.delay, 0.0
+                await asyncio.sleep(delay)
             if cli.drop:
                 process.channel.get_connection().abort()
                 return
@@ -174,15 +189,26 @@ async def serve(world: World, ready: threading.Event | None = None,
     raise_fd_limit()
     world._loop = asyncio.get_running_loop()
     world.poll_faults()
+    stop = stop or asyncio.Event()
+    link = world.link
+    if link is not None:  # the whole estate's facts before the first login
+        link.publish(everything=True)
+        while not link.complete and not stop.is_set():
+            link.receive()
+            await asyncio.sleep(0.05)
+        link.receive()
     for name in world.devices:
         await world._listener(name)
     if ready is not None:
         ready.set()
-    stop = stop or asyncio.Event()
+    tick = 0.5 if link is None else 0.2
     while not stop.is_set():
         world.poll_faults()
+        if link is not None:
+            link.publish()
+            link.receive()
         try:
-            await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait_for(stop.wait(), tick)
         except TimeoutError:
             pass
     for server in world._servers.values():

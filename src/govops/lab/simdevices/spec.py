@@ -57,6 +57,8 @@ class SimSpec:
     devices: list[DeviceSpec]
     time_scale: float = 1.0
     faults_file: str = ""
+    #: How long devices take to answer: "none" (at once) or "vendor" (`timing.VENDOR`).
+    timing: str = "none"
 
     def write(self, path: Path) -> None:
         """Save as JSON (mode 600: it holds the password)."""
@@ -124,12 +126,16 @@ def spec_from_estate(estate: Estate, *, host: str, first_port: int, username: st
     return SimSpec(username, password, str(host_key), devices, time_scale, faults_file)
 
 
-def world_from_spec(spec: SimSpec):  # noqa: ANN201 - a server.World
-    """The World a spec describes (devices built, nothing listening yet)."""
+def world_from_spec(spec: SimSpec, shard: int = 0, shards: int = 1):  # noqa: ANN201 - a World
+    """The World a spec describes (devices built, nothing listening yet); with `shards`, the
+    part shard number `shard` serves (`shards.shard_of`)."""
     from govops.lab.simdevices.server import World
+    from govops.lab.simdevices.shards import shard_of
 
     devices, listen = {}, {}
-    for d in spec.devices:
+    for i, d in enumerate(spec.devices):
+        if shard_of(i, shards) != shard:
+            continue
         flavour = d.flavour or grammar.FLAVOUR_OF.get(d.device_type)
         if flavour not in grammar.FLAVOURS:
             raise LabError(f"{d.name}: no simulated CLI for Netmiko type {d.device_type!r}")
@@ -138,8 +144,16 @@ def world_from_spec(spec: SimSpec):  # noqa: ANN201 - a server.World
                                     fitted=tuple(d.fitted),
                                     faults=Faults(**d.faults))
         listen[d.name] = (d.host, d.port)
+    from govops.lab.simdevices.timing import timing_for
+
+    timings = {}
+    for dev in devices.values():
+        found = timing_for(spec.timing, dev.flavour)
+        if found is not None:
+            timings[dev.flavour] = found
     return World(devices, listen, spec.username, spec.password, Path(spec.host_key),
-                 spec.time_scale, Path(spec.faults_file) if spec.faults_file else None)
+                 spec.time_scale, Path(spec.faults_file) if spec.faults_file else None,
+                 timings)
 
 
 def known_hosts_lines(spec: SimSpec) -> list[str]:

@@ -6,6 +6,7 @@ state, and restore a backup. A driver never prints; errors a user can cause rais
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from pydantic import BaseModel, Field
@@ -76,8 +77,9 @@ class Driver(Protocol):
     def apply(self, lines: list[str]) -> str:
         """Enter configuration mode, send `lines`, persist; DeviceError on any rejected line."""
 
-    def get_state(self) -> DeviceState:
-        """Neighbours (OSPF, OSPFv3, BGP, BFD) and routing-table prefixes."""
+    def get_state(self, prefixes: Collection[str] | None = None) -> DeviceState:
+        """Neighbours (OSPF, OSPFv3, BGP, BFD) and routing-table prefixes. `prefixes`: the
+        routes the caller checks; a driver may read only those (it may return more)."""
 
     def get_daemons(self) -> list[Daemon]:
         """The device's routing processes, up or not, with their uptime (a process that

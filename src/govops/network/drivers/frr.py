@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from govops.network.credentials import Credentials, netmiko_params
@@ -108,8 +109,9 @@ class FrrDriver:
         """Routing daemons and the age of their zebra sessions (`show zebra client summary`)."""
         return parse_zebra_clients(self._send("show zebra client summary"))
 
-    def get_state(self) -> DeviceState:
-        """Parse OSPF, OSPFv3, BGP and BFD neighbours and the IPv4/IPv6 routing tables."""
+    def get_state(self, prefixes: Collection[str] | None = None) -> DeviceState:
+        """Parse OSPF, OSPFv3, BGP and BFD neighbours and the IPv4/IPv6 routing tables (the
+        whole tables: a lab router's are small, so `prefixes` is not needed)."""
         return parse_state(
             ospf=self._json("show ip ospf neighbor json"),
             ospf6=self._json("show ipv6 ospf6 neighbor json"),

@@ -23,9 +23,12 @@ then as fast as the device answers.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
+import select
 import time
+from collections.abc import Collection
 from typing import Any
 
 from govops.network.credentials import Credentials, netmiko_params
@@ -38,6 +41,8 @@ _PARAMIKO.propagate = False
 #: A question the device asks before it goes on.
 QUESTION = (r"\[Y/N\]\s*:?\s*$|\(y/n\)\[n\]:\s*$|\[Y\(yes\)/N\(no\)/C\(cancel\)\]:\s*$|"
             r"press the enter key\):\s*$")
+#: A route lookup that found nothing (VRP and Comware print a zero count, or nothing).
+_NO_ROUTE = re.compile(r"^\s*Summary\s+count\s*:\s*0\s*$", re.MULTILINE | re.IGNORECASE)
 #: Lines with which VRP and Comware refuse a command.
 _REFUSED = re.compile(r"^\s*(Error:|% |Failed to)", re.MULTILINE)
 
@@ -138,7 +143,7 @@ class VendorDriver:
             conn.write_channel(conn.normalize_cmd(command))
             echo = re.escape(command.strip())
             text = self._read_until(rf"{echo}[^\n]*\n[\s\S]*?(?:{until})" if echo
-                                    else rf"\n[\s\S]*?(?:{until})")
+                                    else rf"\n[\s\S]*?(?:{until})", until)
         except DeviceError:
             raise
         except Exception as exc:
@@ -171,10 +176,10 @@ class VendorDriver:
         for line in lines:
             try:
                 conn.write_channel(conn.normalize_cmd(line))
-                text = self._read_until(until)
+                text = self._read_until(until, until)
                 while re.search(QUESTION, text.rstrip().rsplit("\n", 1)[-1]):
                     conn.write_channel(conn.normalize_cmd("y"))
-                    text += self._read_until(until)
+                    text += self._read_until(until, until)
             except DeviceError:
                 raise
             except Exception as exc:
@@ -186,21 +191,32 @@ class VendorDriver:
                 raise DeviceError(self.name, f"rejected: {refused} (at {line.strip()!r})")
         return "".join(output)
 
-    def _read_until(self, pattern: str) -> str:
+    def _read_until(self, pattern: str, end: str = "") -> str:
         """Read until `pattern` ends what the device printed; DeviceError when the session
-        closes or the device stays silent for the driver's timeout."""
+        closes or the device stays silent for the driver's timeout. `end` (a prompt or
+        question, anchored at the end) is tried on the last 512 characters first, so a
+        display of thousands of lines is searched once, not once per chunk read; between
+        chunks the session waits on the channel (select) rather than polling it."""
         conn, text = self._conn, ""
         deadline = time.monotonic() + self._timeout
+        whole, tail = re.compile(pattern), re.compile(end) if end else None
         while True:
-            text += conn.read_channel()
-            if re.search(pattern, text):
-                return text
+            chunk = conn.read_channel()
+            if chunk:
+                text += chunk
+                if (tail is None or tail.search(text[-512:])) and whole.search(text):
+                    return text
+                continue
             channel = conn.remote_conn
             if channel is None or channel.closed or channel.eof_received:
                 raise DeviceError(self.name, "the device closed the session")
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise DeviceError(self.name, f"no prompt within {self._timeout:.0f} s")
-            time.sleep(0.002)
+            try:
+                select.select([channel], [], [], min(left, 0.5))
+            except (OSError, ValueError, TypeError):  # not a selectable channel (tests' fakes)
+                time.sleep(0.002)
 
     def to_user_view(self) -> str:
         """`return` to the user view (answering N when asked to commit what is pending)."""
@@ -219,18 +235,40 @@ class VendorDriver:
             raise DeviceError(self.name, f"cannot read its config: {refusal(text)}")
         return text
 
-    def get_state(self) -> DeviceState:
+    def get_state(self, prefixes: Collection[str] | None = None) -> DeviceState:
         """Neighbours and routes from the platform's `display` commands, parsed by TextFSM. A
-        protocol that is not configured prints nothing: that part stays empty."""
+        protocol that is not configured prints nothing: that part stays empty. With
+        `prefixes` (the routes the caller checks), each is looked up on its own (`display ip
+        routing-table ADDRESS LENGTH`) instead of reading the whole table: a town of a
+        province holds thousands of routes, 2.7 MB of output per read. The commands are
+        those of the device's CLI flavour (`parse.displays_of`: Comware 5 asks its own BGP
+        displays)."""
         from govops.network.parse import UnreadableOutput, displays_of, read_state
 
-        outputs = {}
+        outputs, looked = {}, []
         for display in displays_of(self.platform, self.flavour):
+            if prefixes is not None and display.lookup:
+                fam = 4 if display.feeds == "routes4" else 6
+                for prefix in sorted(prefixes):
+                    net = ipaddress.ip_network(prefix, strict=False)
+                    if net.version != fam:
+                        continue
+                    text = self.send(display.lookup.format(address=net.network_address,
+                                                           length=net.prefixlen))
+                    if text.strip() and not _NO_ROUTE.search(text):
+                        looked.append((display.command, text))
+                continue
             text = self.send(display.command)
             if text.strip():
                 outputs[display.command] = text
         try:
-            return read_state(self.platform, outputs, source=self.name, flavour=self.flavour)
+            state = read_state(self.platform, outputs, source=self.name, flavour=self.flavour)
+            for command, text in looked:
+                part = read_state(self.platform, {command: text}, source=self.name,
+                                  flavour=self.flavour)
+                state.routes4 |= part.routes4
+                state.routes6 |= part.routes6
+            return state
         except UnreadableOutput as exc:
             raise DeviceError(self.name, str(exc)) from exc
 

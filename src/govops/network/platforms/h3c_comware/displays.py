@@ -34,7 +34,10 @@ DISPLAYS = (
             r"Total Session Num", {"peer": "PEER", "state": "STATE",
                                    "interface": "INTERFACE"}, BOTH),
     Display("display ip routing-table", "routes4", "ntc:hp_comware_display_ip_routing-table.textfsm",
-            r"Destination/Mask\s+Proto", {"prefix": "NETWORK", "length": "PREFIX_LENGTH"}, BOTH),
+            r"Destination/Mask\s+Proto", {"prefix": "NETWORK", "length": "PREFIX_LENGTH"}, BOTH,
+            lookup="display ip routing-table {address} {length}"),
     Display("display ipv6 routing-table", "routes6", "display_ipv6_routing-table.textfsm",
-            r"Destinations\s*:", {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"}, BOTH),
+            r"Destinations\s*:|Summary\s+[Cc]ount\s*:",
+            {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"}, BOTH,
+            lookup="display ipv6 routing-table {address} {length}"),
 )

@@ -19,8 +19,10 @@ DISPLAYS = (
             r"Local\s+Remote\s+PeerIpAddr",
             {"peer": "PEER", "state": "STATE", "interface": "INTERFACE"}),
     Display("display ip routing-table", "routes4", "display_ip_routing-table.textfsm",
-            r"Destination/Mask\s+Proto", {"prefix": "DESTINATION", "length": "MASK"}),
+            r"Destination/Mask\s+Proto", {"prefix": "DESTINATION", "length": "MASK"},
+            lookup="display ip routing-table {address} {length}"),
     Display("display ipv6 routing-table", "routes6", "display_ipv6_routing-table.textfsm",
             r"Routing Table\s*:|Destinations\s*:",
-            {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"}),
+            {"prefix": "DESTINATION", "length": "PREFIX_LENGTH"},
+            lookup="display ipv6 routing-table {address} {length}"),
 )

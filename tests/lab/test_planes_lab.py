@@ -213,10 +213,40 @@ def wait_converged(c: Ctx) -> float:
         if all(ok):
             return time.monotonic() - t0
         if time.monotonic() - t0 > CONVERGE_S:
-            bad = [f"{p[0]} {p[2]} -> {p[3]}" for p, good in zip(controls, ok, strict=True)
-                   if not good]
-            pytest.fail(f"not converged after {CONVERGE_S:.0f} s: " + "; ".join(bad))
+            bad = [p for p, good in zip(controls, ok, strict=True) if not good]
+            pytest.fail(f"not converged after {CONVERGE_S:.0f} s: " + "; ".join(
+                f"{p[0]} {p[2]} -> {p[3]} [path: {trace(c, p[1], p[2], p[3])}]" for p in bad))
         time.sleep(2)
+
+
+def trace(c: Ctx, namespace: str, src: str, dst: str) -> str:
+    """Where a packet from `src` to `dst` goes, hop by hop through the lab's kernel tables
+    (`ip route get`), until it arrives, has no route, or loops: what a convergence failure
+    needs to say (the daemons' state at the hop that ends it tells the rest)."""
+    owners: dict[str, str] = {}
+    for ns in c.lab.namespaces.values():
+        for link in json.loads(netns.run(["ip", "-j", "-n", ns, "addr", "show"]).stdout or "[]"):
+            for a in link.get("addr_info", []):
+                owners[a["local"]] = ns
+    hops, ns, seen = [], namespace, set()
+    for _ in range(12):
+        if owners.get(dst) == ns:
+            return " > ".join([*hops, f"{ns}: arrives"])
+        if ns in seen:
+            return " > ".join([*hops, f"{ns}: loop"])
+        seen.add(ns)
+        frm = ["from", src] if ns == namespace else []
+        proc = netns.run(["ip", "-j", "-n", ns, "route", "get", dst, *frm], check=False)
+        route = (json.loads(proc.stdout or "[]") or [{}])[0] if proc.returncode == 0 else {}
+        gateway = route.get("gateway")
+        if not route or route.get("type") in ("unreachable", "blackhole", "prohibit"):
+            return " > ".join([*hops, f"{ns}: no route ({(proc.stderr or '').strip()[:60]})"])
+        hops.append(f"{ns} via {gateway or 'connected'} dev {route.get('dev')}")
+        nxt = owners.get(gateway or dst)
+        if nxt is None:
+            return " > ".join([*hops, f"next hop {gateway or dst} is in no lab namespace"])
+        ns = nxt
+    return " > ".join([*hops, "…"])
 
 
 # -- routing tables -----------------------------------------------------------------------------

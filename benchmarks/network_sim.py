@@ -412,8 +412,9 @@ def report(rows: list[dict], sim: Sim, args: argparse.Namespace, load_before: tu
     if ans and best and ans["per_min"]:
         ratio = best["per_min"] / ans["per_min"]
         print(f"- govops (--workers {best['workers']}) / Ansible (-f {ans['workers']}) on "
-              f"{'the same ' + str(ans['devices']) + ' devices' if same else 'different devices'}"
-              f": {ratio:.1f}x (target >= 3x: {'met' if ratio >= 3 else 'NOT met'})")
+              + (f"the same devices ({best['devices']}; Ansible finished {ans['devices']})"
+                 if same else "different devices")
+              + f": {ratio:.1f}x (target >= 3x: {'met' if ratio >= 3 else 'NOT met'})")
     else:
         print("- govops >= 3x Ansible: not measured")
     if rows:

@@ -510,13 +510,21 @@ class _Topology:
             self.edges[key] = edge
         return True
 
-    def _edge(self, key: NetKey) -> tuple | None:
-        ends = self.links.get(key, [])
+    def _live_ends(self, ends: list) -> list | None:
+        """A link's two ends when they are two different devices, both up, on ports that are
+        up; None otherwise (no adjacency can form across it)."""
         if len(ends) != 2 or ends[0][0] == ends[1][0]:
             return None
-        (a, pa, xa), (b, pb, xb) = ends
+        (a, pa, _), (b, pb, _) = ends
         if a not in self.up or b not in self.up or not (pa.up and pb.up):
             return None
+        return ends
+
+    def _edge(self, key: NetKey) -> tuple | None:
+        ends = self._live_ends(self.links.get(key, []))
+        if ends is None:
+            return None
+        (a, pa, xa), (b, pb, xb) = ends
         fa, fb = self.facts[a], self.facts[b]
         if key[0] == 4:
             if not (pa.ospf_area and pa.ospf_area == pb.ospf_area and fa.ospf and fb.ospf
@@ -537,12 +545,10 @@ class _Topology:
         (OSPFv3) process of that instance, in the same area, with the same network type,
         ports and devices up."""
         vpn, key = link
-        ends = self.plane_links.get(link, [])
-        if len(ends) != 2 or ends[0][0] == ends[1][0]:
+        ends = self._live_ends(self.plane_links.get(link, []))
+        if ends is None:
             return None
         (a, pa, xa), (b, pb, xb) = ends
-        if a not in self.up or b not in self.up or not (pa.up and pb.up):
-            return None
         fa, fb = self.facts[a], self.facts[b]
         v4 = key[0] == 4
         sa, sb = (pa.plane_ospf, pb.plane_ospf) if v4 else (pa.plane_ospf6, pb.plane_ospf6)
